@@ -1,0 +1,81 @@
+"""A case workspace: a folder holding ``veilleur-case.json`` and, by default, the SQLite store.
+
+The folder is what an analyst names with ``--case``. Its settings file says which database holds
+the case: ``case.sqlite`` beside it unless the case was created with a PostgreSQL URL.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import orjson
+from sqlalchemy import Engine, insert
+
+from veilleur.errors import CaseError
+from veilleur.store.engine import current_revision, head_revision, make_engine, upgrade
+from veilleur.store.schema import case_meta
+
+CASE_FILE = "veilleur-case.json"
+SQLITE_NAME = "case.sqlite"
+
+
+def default_operator() -> str:
+    """Who is acting: ``VEILLEUR_OPERATOR`` if set, else the login name."""
+    return os.environ.get("VEILLEUR_OPERATOR") or getpass.getuser()
+
+
+@dataclass
+class Case:
+    root: Path
+    name: str
+    database_url: str
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.database_url)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def _sqlite_url(root: Path) -> str:
+    return f"sqlite:///{(root / SQLITE_NAME).resolve()}"
+
+
+def init_case(root: Path, *, name: str | None = None, database_url: str | None = None,
+              operator: str | None = None) -> Case:
+    """Create a case folder and its database schema. Refuses to reuse an existing case."""
+    if (root / CASE_FILE).exists():
+        raise CaseError("a case already exists here", file=str(root))
+    root.mkdir(parents=True, exist_ok=True)
+    settings = {"name": name or root.resolve().name, "database_url": database_url}
+    case = Case(root, str(settings["name"]), database_url or _sqlite_url(root))
+    upgrade(case.engine)
+    with case.engine.begin() as conn:
+        conn.execute(insert(case_meta), [
+            {"key": "name", "value": case.name},
+            {"key": "created_by", "value": operator or default_operator()},
+        ])
+    (root / CASE_FILE).write_bytes(orjson.dumps(settings, option=orjson.OPT_INDENT_2))
+    return case
+
+
+def open_case(root: Path) -> Case:
+    """Open an existing case, migrating its schema if this Veilleur is newer."""
+    path = root / CASE_FILE
+    if not path.exists():
+        raise CaseError(f"no case here (no {CASE_FILE}); create one with 'veilleur case init'",
+                        file=str(root))
+    try:
+        settings = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as e:
+        raise CaseError(f"unreadable case settings: {e}", file=str(path)) from e
+    case = Case(root, settings.get("name") or root.name, settings.get("database_url") or _sqlite_url(root))
+    if current_revision(case.engine) != head_revision():
+        upgrade(case.engine)
+    return case

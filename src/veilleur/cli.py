@@ -1,0 +1,223 @@
+"""The ``veilleur`` command line.
+
+Every command works on one case folder (``--case``, or ``VEILLEUR_CASE``, default the current
+folder) and acts as one operator (``--operator``, or ``VEILLEUR_OPERATOR``, default the login
+name), whose name goes into the evidence registry and every import.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from veilleur.case import Case, default_operator, init_case, open_case
+from veilleur.custody.evidence import verify
+from veilleur.errors import VeilleurError
+from veilleur.ingest.importer import ImportOptions, ImportResult, import_export
+from veilleur.outputs.summary import case_summary
+from veilleur.sources.telegram_common import utc_offset
+from veilleur.store.schema import evidence, imports
+
+err = Console(stderr=True)
+out = Console()
+
+
+class Ctx:
+    def __init__(self, case_dir: Path, operator: str) -> None:
+        self.case_dir = case_dir
+        self.operator = operator
+
+    def case(self) -> Case:
+        return open_case(self.case_dir)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--case", "case_dir", envvar="VEILLEUR_CASE", default=".", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Case folder.")
+@click.option("--operator", envvar="VEILLEUR_OPERATOR", default=None,
+              help="Who is acting (recorded in custody). Default: login name.")
+@click.pass_context
+def cli(ctx: click.Context, case_dir: Path, operator: str | None) -> None:
+    """Veilleur: case analysis of lawfully held messaging exports."""
+    ctx.obj = Ctx(case_dir, operator or default_operator())
+
+
+@cli.group("case")
+def case_group() -> None:
+    """Create and inspect case workspaces."""
+
+
+@case_group.command("init")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="Case name (default: folder name).")
+@click.option("--database-url", help="PostgreSQL URL for a team case (default: SQLite in the folder).")
+@click.pass_obj
+def case_init(obj: Ctx, folder: Path | None, name: str | None, database_url: str | None) -> None:
+    """Create a case folder (default: the --case folder)."""
+    case = init_case(folder or obj.case_dir, name=name, database_url=database_url, operator=obj.operator)
+    out.print(f"Case [bold]{case.name}[/] created in {case.root} ({case.engine.dialect.name}).")
+
+
+class _Bar:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase not in self.tasks:
+            label = "result.json" if phase == "json" else "HTML pages"
+            self.tasks[phase] = self.progress.add_task(label, total=total)
+        self.progress.update(self.tasks[phase], completed=done, total=total)
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False, path_type=Path))
+@click.option("--utc-offset", "offset", help="Exporter's UTC offset (e.g. +01:00), for exports without "
+              "date_unixtime and for HTML titles without an offset.")
+@click.option("--lenient-utf8", is_flag=True, help="Import invalid UTF-8 as U+FFFD (each repair logged).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the machine-readable import report (JSON) here.")
+@click.pass_obj
+def import_cmd(obj: Ctx, paths: tuple[Path, ...], offset: str | None, lenient_utf8: bool,
+               report_path: Path | None) -> None:
+    """Import Telegram Desktop exports (folders, zips, result.json or messages.html)."""
+    case = obj.case()
+    tz = utc_offset(offset) if offset else None
+    reports: list[dict[str, Any]] = []
+    for path in paths:
+        result = run_import(case, path, ImportOptions(obj.operator, tz, lenient_utf8))
+        reports.append(result.report | {"status": result.status})
+    if report_path:
+        report_path.write_bytes(orjson.dumps(reports, option=orjson.OPT_INDENT_2))
+
+
+def run_import(case: Case, path: Path, options: ImportOptions, *, quiet: bool = False) -> ImportResult:
+    with Progress(TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=err, transient=True, disable=quiet) as progress:
+        result = import_export(case, path, options, _Bar(progress))
+    c = result.report.get("counters", {})
+    if result.status == "unchanged":
+        out.print(f"{path}: already imported (import #{result.import_id}); nothing changed.")
+    elif not quiet:
+        out.print(
+            f"{path}: import #{result.import_id}{' (resumed)' if result.resumed else ''}: "
+            f"{c.get('messages', 0)} messages ({c.get('new', 0)} new, {c.get('new_versions', 0)} new versions, "
+            f"{c.get('reconciled', 0)} HTML reconciled), {c.get('repairs', 0)} repairs, "
+            f"{result.report.get('possibly_deleted_flagged', 0)} flagged possibly deleted"
+        )
+    return result
+
+
+@cli.group("evidence")
+def evidence_group() -> None:
+    """The evidence registry and chain of custody."""
+
+
+@evidence_group.command("list")
+@click.pass_obj
+def evidence_list(obj: Ctx) -> None:
+    """Every registered file with its SHA-256."""
+    with obj.case().engine.connect() as conn:
+        rows = conn.execute(select(evidence).order_by(evidence.c.id)).all()
+    t = Table("id", "kind", "sha256", "size", "registered", "operator", "path")
+    for r in rows:
+        t.add_row(str(r.id), r.kind, r.sha256, str(r.size), r.registered_at, r.operator, r.original_path)
+    out.print(t)
+
+
+@evidence_group.command("verify")
+@click.pass_obj
+def evidence_verify(obj: Ctx) -> None:
+    """Re-hash every registered file; exit 1 if any changed or went missing."""
+    bad = 0
+    n = 0
+    with obj.case().engine.begin() as conn:
+        for v in verify(conn, obj.operator):
+            n += 1
+            if v.status != "unchanged":
+                bad += 1
+                out.print(f"[red]{v.status.upper()}[/] #{v.evidence_id} {v.original_path} "
+                          f"(registered {v.expected}, now {v.found or '-'})")
+    out.print(f"{n} evidence files checked, {bad} changed or missing.")
+    if bad:
+        sys.exit(1)
+
+
+@cli.command("imports")
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+@click.pass_obj
+def imports_cmd(obj: Ctx, as_json: bool) -> None:
+    """The imports of this case, with their status and reports."""
+    with obj.case().engine.connect() as conn:
+        rows = conn.execute(select(imports).order_by(imports.c.id)).all()
+    if as_json:
+        out.print_json(orjson.dumps([
+            {"id": r.id, "status": r.status, "source": r.source_path, "error": r.error,
+             "report": orjson.loads(r.report) if r.report else None} for r in rows
+        ]).decode())
+        return
+    t = Table("id", "status", "format", "layout", "started", "operator", "source", "error")
+    for r in rows:
+        t.add_row(str(r.id), r.status, r.format, r.layout or "", r.started_at, r.operator, r.source_path,
+                  r.error or "")
+    out.print(t)
+
+
+@cli.command("summary")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def summary_cmd(obj: Ctx, as_json: bool) -> None:
+    """What the case holds: chats, accounts, messages, media, date range, warnings."""
+    with obj.case().engine.connect() as conn:
+        s = case_summary(conn)
+    if as_json:
+        out.print_json(orjson.dumps(s).decode())
+    else:
+        print_summary(s)
+
+
+def print_summary(s: dict[str, Any]) -> None:
+    t = Table(title="Case summary", show_header=False)
+    for k, v in s.items():
+        t.add_row(k.replace("_", " "), ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict)
+                  else str(v))
+    out.print(t)
+
+
+@cli.command("demo")
+@click.option("--out", "out_dir", default="demo-case", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where to write the demo case.")
+@click.option("--seed", default=7, show_default=True)
+@click.pass_obj
+def demo_cmd(obj: Ctx, out_dir: Path, seed: int) -> None:
+    """Generate the synthetic demo case and run the whole pipeline on it."""
+    from veilleur.demo.run import run_demo
+
+    if out_dir.exists() and (out_dir / ".veilleur-demo").exists():
+        shutil.rmtree(out_dir)
+    elif out_dir.exists() and any(out_dir.iterdir()):
+        raise click.UsageError(f"{out_dir} exists and is not a Veilleur demo folder; choose another --out")
+    ok = run_demo(out_dir, seed=seed, operator=obj.operator, console=out)
+    if not ok:
+        sys.exit(1)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except VeilleurError as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

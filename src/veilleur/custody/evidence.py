@@ -1,0 +1,139 @@
+"""The evidence registry: every source file is hashed and registered before it is parsed.
+
+Veilleur never writes to evidence. A registered file is identified by its SHA-256 and the path it
+was read from; :func:`verify` re-reads every registered file and records, for each, whether it
+is unchanged, changed or missing, in ``custody_events``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import Connection, insert, select
+
+from veilleur.sources.container import ExportContainer
+from veilleur.store.schema import custody_events, evidence
+
+_CHUNK = 1 << 20
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def sha256_stream(f: BinaryIO) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    while chunk := f.read(_CHUNK):
+        h.update(chunk)
+        size += len(chunk)
+    return h.hexdigest(), size
+
+
+@dataclass(frozen=True)
+class Evidence:
+    id: int
+    sha256: str
+    size: int
+    original_path: str
+    new: bool
+
+
+def register_path(conn: Connection, path: Path, *, kind: str, operator: str) -> Evidence:
+    """Register a file given by path (a zip export as a whole)."""
+    with path.open("rb") as f:
+        digest, size = sha256_stream(f)
+    return _register(conn, digest, size, str(path.resolve()), None, kind, None, operator)
+
+
+def register_member(
+    conn: Connection,
+    container: ExportContainer,
+    rel: str,
+    *,
+    kind: str,
+    parent_id: int | None,
+    operator: str,
+) -> Evidence:
+    """Register a file of an export (``result.json``, an HTML page, a media file)."""
+    with container.open(rel) as f:
+        digest, size = sha256_stream(f)
+    return _register(conn, digest, size, container.original_path(rel), rel, kind, parent_id, operator)
+
+
+def _register(
+    conn: Connection,
+    digest: str,
+    size: int,
+    original: str,
+    rel: str | None,
+    kind: str,
+    parent_id: int | None,
+    operator: str,
+) -> Evidence:
+    row = conn.execute(
+        select(evidence.c.id, evidence.c.size).where(
+            evidence.c.sha256 == digest, evidence.c.original_path == original
+        )
+    ).first()
+    if row is not None:
+        return Evidence(row.id, digest, row.size, original, False)
+    at = now_iso()
+    new_id = conn.execute(
+        insert(evidence).values(
+            sha256=digest, size=size, original_path=original, relpath=rel, kind=kind,
+            parent_id=parent_id, registered_at=at, operator=operator,
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
+    conn.execute(
+        insert(custody_events).values(
+            evidence_id=new_id, event="registered", at=at, operator=operator, detail=f"sha256 {digest}"
+        )
+    )
+    return Evidence(int(new_id), digest, size, original, True)
+
+
+@dataclass(frozen=True)
+class Verification:
+    evidence_id: int
+    original_path: str
+    status: str  # unchanged | changed | missing
+    expected: str
+    found: str | None
+
+
+def _open_original(original: str) -> BinaryIO:
+    """Open a registered path; ``archive.zip!member`` names a zip member."""
+    if "!" in original:
+        archive, member = original.split("!", 1)
+        if Path(archive).is_file() and zipfile.is_zipfile(archive):
+            zf = zipfile.ZipFile(archive)
+            return zf.open(member)  # type: ignore[return-value]
+    return Path(original).open("rb")
+
+
+def verify(conn: Connection, operator: str) -> Iterator[Verification]:
+    """Re-hash every registered evidence file and record the outcome as a custody event."""
+    rows = conn.execute(
+        select(evidence.c.id, evidence.c.sha256, evidence.c.original_path).order_by(evidence.c.id)
+    ).all()
+    for row in rows:
+        try:
+            with _open_original(row.original_path) as f:
+                found, _ = sha256_stream(f)
+            status = "unchanged" if found == row.sha256 else "changed"
+        except (OSError, KeyError, zipfile.BadZipFile):
+            found, status = None, "missing"
+        conn.execute(
+            insert(custody_events).values(
+                evidence_id=row.id, event="verified" if status == "unchanged" else status,
+                at=now_iso(), operator=operator, detail=f"sha256 {found}" if found else "file not found",
+            )
+        )
+        yield Verification(row.id, row.original_path, status, row.sha256, found)

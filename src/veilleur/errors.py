@@ -1,0 +1,33 @@
+"""Errors an analyst reads. Each names the file and the place in it, so bad input is findable."""
+
+from __future__ import annotations
+
+
+class VeilleurError(Exception):
+    """Base error: a message, and where the problem is when a file is involved."""
+
+    def __init__(self, message: str, *, file: str | None = None, place: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.place = place
+
+    def __str__(self) -> str:
+        where = ": ".join(p for p in (self.file, self.place) if p)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class BadInput(VeilleurError):
+    """The input is not what it claims to be: truncated, malformed, wrong encoding, not an export."""
+
+
+class UnsafeInput(BadInput):
+    """The input tries to reach outside itself (``..``, absolute path, symlink) or is a bomb."""
+
+
+class CaseError(VeilleurError):
+    """The case workspace is missing, already exists, or is of an unknown schema."""
+
+
+class EvidenceChanged(VeilleurError):
+    """A registered evidence file no longer has the hash it was registered with."""

@@ -1,0 +1,388 @@
+"""Importing one export into a case: register, parse, write, reconcile, report.
+
+The order matters for custody and for repeatability:
+
+1. every file the import will read (``result.json``, HTML pages; the zip itself) is hashed and
+   registered as evidence, and committed, *before* parsing starts;
+2. if a completed import already holds evidence with the same SHA-256, nothing is done;
+3. if an import of this evidence was interrupted, it resumes from its last checkpoint;
+4. records stream from the JSON reader (the primary source), then from the HTML reader, which
+   only adds sightings to messages the JSON already gave (JSON and HTML of one export are one
+   export, not two);
+5. messages an earlier export held, that this one should hold and does not, are flagged as
+   possibly deleted — never removed;
+6. a machine-readable report is stored with the import and returned.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, insert, select, update
+
+from veilleur.case import Case
+from veilleur.custody.evidence import Evidence, now_iso, register_member, register_path
+from veilleur.errors import VeilleurError
+from veilleur.ingest.writer import Counters, RecordWriter
+from veilleur.model.records import (
+    ChatRecord,
+    ExporterRecord,
+    ExportInfo,
+    MessageRecord,
+    Notice,
+    PeerRef,
+    Repair,
+    SourceRecord,
+)
+from veilleur.sources.container import ExportContainer, ZipContainer, open_container
+from veilleur.sources.telegram_common import iso_utc
+from veilleur.sources.telegram_json import read_json_export
+from veilleur.store.schema import chat_imports, evidence, import_log, imports, message_sightings, messages
+
+HTML_PAGE = re.compile(r"(?:^|/)messages(\d*)\.html$")
+CHAT_FOLDER = re.compile(r"^chats/chat_(\d+)/")
+BATCH = 5_000
+CHECKPOINT_EVERY = 100_000
+
+Progress = Callable[[str, int, int], None]
+"""Called with (phase, done, total): bytes of ``result.json``, then HTML pages."""
+
+
+@dataclass
+class ImportOptions:
+    operator: str
+    utc_offset: timezone | None = None
+    lenient_utf8: bool = False
+
+
+@dataclass
+class ImportResult:
+    import_id: int
+    status: str  # complete | unchanged
+    resumed: bool
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _html_pages(files: list[str]) -> list[str]:
+    def order(rel: str) -> tuple[str, int]:
+        m = HTML_PAGE.search(rel)
+        assert m is not None
+        return rel[: m.start()], int(m.group(1) or 1)
+
+    return sorted((f for f in files if HTML_PAGE.search(f)), key=order)
+
+
+def _register_all(conn: Connection, container: ExportContainer, files: list[str],
+                  operator: str) -> tuple[Evidence, dict[str, int]]:
+    """Hash and register the files this import parses; return the root evidence and a map."""
+    ids: dict[str, int] = {}
+    if isinstance(container, ZipContainer):
+        root = register_path(conn, container.path, kind="export", operator=operator)
+        parent: int | None = root.id
+        for rel in files:
+            ids[rel] = register_member(conn, container, rel, kind="file", parent_id=parent, operator=operator).id
+        return root, ids
+    first = register_member(conn, container, files[0], kind="export", parent_id=None, operator=operator)
+    ids[files[0]] = first.id
+    for rel in files[1:]:
+        ids[rel] = register_member(conn, container, rel, kind="file", parent_id=first.id, operator=operator).id
+    return first, ids
+
+
+def import_export(case: Case, path: Path, options: ImportOptions,
+                  progress: Progress | None = None) -> ImportResult:
+    """Import the Telegram Desktop export at ``path`` (folder, zip, result.json or messages.html)."""
+    container = open_container(path)
+    try:
+        return _Import(case, container, options, progress).run()
+    finally:
+        container.close()
+
+
+class _Import:
+    def __init__(self, case: Case, container: ExportContainer, options: ImportOptions,
+                 progress: Progress | None) -> None:
+        self.case = case
+        self.container = container
+        self.options = options
+        self.progress = progress
+        all_files = container.files()
+        self.has_json = "result.json" in all_files
+        self.pages = _html_pages(all_files)
+        self.parsed = (["result.json"] if self.has_json else []) + self.pages
+        if not self.parsed:
+            raise VeilleurError("no result.json and no messages*.html to import", file=container.label)
+
+    def run(self) -> ImportResult:
+        engine = self.case.engine
+        op = self.options
+        with engine.begin() as conn:
+            root, ev_ids = _register_all(conn, self.container, self.parsed, op.operator)
+        with engine.connect() as conn:
+            done = conn.execute(
+                select(imports.c.id, imports.c.report).join(evidence, evidence.c.id == imports.c.evidence_id)
+                .where(evidence.c.sha256 == root.sha256, imports.c.status == "complete")
+            ).first()
+            if done is not None:
+                return ImportResult(done.id, "unchanged", False, orjson.loads(done.report or "{}"))
+            pending = conn.execute(
+                select(imports).where(imports.c.evidence_id == root.id, imports.c.status != "complete")
+                .order_by(imports.c.id.desc())
+            ).first()
+            if pending is not None:
+                import_id, resumed = pending.id, True
+                conn.execute(update(imports).where(imports.c.id == import_id)
+                             .values(status="running", error=None))
+            else:
+                resumed = False
+                import_id = conn.execute(insert(imports).values(
+                    evidence_id=root.id, source_path=self.container.label,
+                    format="+".join((["json"] if self.has_json else []) + (["html"] if self.pages else [])),
+                    status="running", operator=op.operator, started_at=now_iso(),
+                    options=orjson.dumps({
+                        "utc_offset": str(op.utc_offset) if op.utc_offset else None,
+                        "lenient_utf8": op.lenient_utf8,
+                    }).decode(),
+                )).inserted_primary_key[0]  # type: ignore[index]
+            conn.commit()
+            started = time.monotonic()
+            writer = RecordWriter(import_id=import_id, container=self.container, evidence_ids=ev_ids,
+                                  root_evidence_id=root.id, operator=op.operator)
+            state = _State(pending)
+            if state.counters:
+                writer.counts = state.counters
+            try:
+                dialogs: list[ChatRecord] = []
+                if self.has_json and not state.json_done:
+                    self._json_pass(conn, writer, state, dialogs)
+                elif self.has_json:
+                    dialogs = self._stored_dialogs(conn, import_id)
+                if self.pages:
+                    self._html_pass(conn, writer, state, ev_ids, dialogs)
+                flagged = self._flag_possibly_deleted(conn, import_id, writer)
+                report = self._report(conn, writer, import_id, flagged, time.monotonic() - started, resumed)
+                conn.execute(update(imports).where(imports.c.id == import_id).values(
+                    status="complete", finished_at=now_iso(), layout=state.layout,
+                    report=orjson.dumps(report).decode(), checkpoint_offset=None,
+                ))
+                conn.commit()
+            except BaseException as e:
+                conn.rollback()
+                conn.execute(update(imports).where(imports.c.id == import_id).values(
+                    status="failed", error=str(e) or type(e).__name__))
+                conn.commit()
+                raise
+        return ImportResult(import_id, "complete", resumed, report)
+
+    # -- passes -------------------------------------------------------------------------------
+    def _records(self, conn: Connection, writer: RecordWriter, records: Iterator[SourceRecord],
+                 state: _State, phase: str, total: int, *, page_skip: set[int] | None = None) -> None:
+        since_checkpoint = 0
+        skipping = False
+        last_offset: int | None = None
+        for rec in records:
+            if isinstance(rec, MessageRecord):
+                if skipping:
+                    continue
+                writer.message(rec)
+                last_offset = rec.position.byte_offset
+                since_checkpoint += 1
+                if len(writer._pending) >= BATCH:
+                    writer.flush_messages(conn)
+                if since_checkpoint >= CHECKPOINT_EVERY:
+                    self._checkpoint(conn, writer, state, phase, last_offset)
+                    since_checkpoint = 0
+                    if self.progress and last_offset is not None:
+                        self.progress(phase, last_offset, total)
+            elif isinstance(rec, ChatRecord):
+                skipping = False
+                if page_skip is not None and writer.evidence_ids.get(rec.position.file) in page_skip:
+                    skipping = True
+                writer.chat_record(conn, rec)
+                state.dialogs.append(rec)
+            elif isinstance(rec, ExporterRecord):
+                writer.exporter_record(conn, rec)
+            elif isinstance(rec, Repair | Notice):
+                writer.log(rec)
+            elif isinstance(rec, ExportInfo):
+                state.layout = state.layout or rec.layout
+                if rec.exporter is not None:
+                    writer.exporter = rec.exporter
+                if rec.layout == "full_account" and phase == "json":
+                    writer.log(Notice(
+                        "full_account_groups_own_messages",
+                        "full-account export: groups and channels hold only the exporter's own messages "
+                        "unless 'Only my messages' was unticked; left chats always do",
+                    ))
+        writer.flush(conn)
+
+    def _json_pass(self, conn: Connection, writer: RecordWriter, state: _State,
+                   dialogs: list[ChatRecord]) -> None:
+        total = self.container.size("result.json")
+        records = read_json_export(
+            self.container, utc_offset=self.options.utc_offset, lenient_utf8=self.options.lenient_utf8,
+            skip_before=state.skip_before,
+        )
+        try:
+            self._records(conn, writer, records, state, "json", total)
+        except VeilleurError:
+            # Keep what was read up to the last complete batch: the analyst can fix the input
+            # or accept the loss, and nothing already stored goes away.
+            conn.rollback()
+            raise
+        self._checkpoint(conn, writer, state, "html" if self.pages else "done", None)
+        dialogs.extend(state.dialogs)
+        if self.progress:
+            self.progress("json", total, total)
+
+    def _stored_dialogs(self, conn: Connection, import_id: int) -> list[ChatRecord]:
+        return []  # HTML of a resumed import is reconciled by message ids alone
+
+    def _html_pass(self, conn: Connection, writer: RecordWriter, state: _State, ev_ids: dict[str, int],
+                   dialogs: list[ChatRecord]) -> None:
+        from veilleur.sources.telegram_html import read_html_export  # heavy import: lxml
+
+        chat_refs: dict[str, PeerRef] = {}
+        if self.has_json:
+            writer.reconcile_only = True
+            if state.layout == "single_chat" and dialogs:
+                chat_refs[""] = dialogs[0].ref
+            else:
+                for n, d in enumerate(dialogs, start=1):
+                    for rel in self.pages:
+                        m = CHAT_FOLDER.match(rel)
+                        if m and int(m.group(1)) == n:
+                            chat_refs[m.group(0)] = d.ref
+        done_pages = set(conn.execute(
+            select(message_sightings.c.evidence_id).where(
+                message_sightings.c.import_id == writer.import_id,
+                message_sightings.c.evidence_id.in_([ev_ids[p] for p in self.pages]),
+            ).distinct()
+        ).scalars())
+        records = read_html_export(self.container, utc_offset=self.options.utc_offset, chat_refs=chat_refs)
+        pages_done = 0
+
+        def per_page(recs: Iterator[SourceRecord]) -> Iterator[SourceRecord]:
+            nonlocal pages_done
+            current: str | None = None
+            for rec in recs:
+                if isinstance(rec, MessageRecord):
+                    if writer.evidence_ids.get(rec.position.file) in done_pages:
+                        continue
+                    if current is not None and rec.position.file != current:
+                        writer.flush(conn)  # a page is committed whole, so resume is by page
+                        conn.commit()
+                        pages_done += 1
+                        if self.progress:
+                            self.progress("html", pages_done, len(self.pages))
+                    current = rec.position.file
+                yield rec
+
+        self._records(conn, writer, per_page(records), state, "html", len(self.pages))
+        if self.progress:
+            self.progress("html", len(self.pages), len(self.pages))
+
+    def _checkpoint(self, conn: Connection, writer: RecordWriter, state: _State, phase: str,
+                    offset: int | None) -> None:
+        writer.flush(conn)
+        conn.execute(update(imports).where(imports.c.id == writer.import_id).values(
+            checkpoint_file=phase,
+            checkpoint_offset=None if offset is None else offset + 1,
+            report=orjson.dumps({"counters": _counters_dict(writer.counts), "layout": state.layout}).decode(),
+        ))
+        conn.commit()
+
+    # -- after parsing ------------------------------------------------------------------------
+    def _flag_possibly_deleted(self, conn: Connection, import_id: int, writer: RecordWriter) -> int:
+        """Flag stored messages this export should hold (same chat, inside its actual date range,
+        and, where it holds only the exporter's own messages, sent by the exporter) but does not."""
+        flagged = 0
+        for ci in conn.execute(select(chat_imports).where(chat_imports.c.import_id == import_id)).all():
+            if ci.first_utc is None or ci.last_utc is None:
+                continue
+            # Every message this import showed has last_import_id == import_id (new or seen again).
+            cond = [
+                messages.c.chat_id == ci.chat_id,
+                messages.c.date_utc.between(ci.first_utc, ci.last_utc),
+                messages.c.possibly_deleted.is_(False),
+                messages.c.last_import_id != import_id,
+            ]
+            if ci.coverage == "own_messages_only":
+                if writer.exporter_account is None:
+                    continue
+                cond.append(messages.c.sender_id == writer.exporter_account)
+            res = conn.execute(update(messages).where(*cond).values(
+                possibly_deleted=True, deletion_noticed_import_id=import_id))
+            flagged += res.rowcount or 0
+            conn.execute(update(chat_imports).where(
+                chat_imports.c.chat_id == ci.chat_id, chat_imports.c.import_id == import_id).values(complete=True))
+        return flagged
+
+    def _report(self, conn: Connection, writer: RecordWriter, import_id: int, flagged: int,
+                seconds: float, resumed: bool) -> dict[str, Any]:
+        c = writer.counts
+        per_chat = []
+        for key, st in writer.chats.items():
+            ci = conn.execute(select(chat_imports).where(
+                chat_imports.c.chat_id == st.chat_id, chat_imports.c.import_id == import_id)).one()
+            per_chat.append({
+                "chat": key, "messages": ci.n_messages, "coverage": ci.coverage,
+                "first": iso_utc(ci.first_utc), "last": iso_utc(ci.last_utc),
+                "placeholders": dict(c.placeholders.get(key, {})),
+            })
+        warnings = [
+            {"code": r.code, "message": r.message, "byte_offset": r.byte_offset, "chat": r.chat_key}
+            for r in conn.execute(select(import_log).where(
+                import_log.c.import_id == import_id, import_log.c.kind == "notice")).all()
+        ]
+        firsts = [p["first"] for p in per_chat if p["first"]]
+        lasts = [p["last"] for p in per_chat if p["last"]]
+        return {
+            "import_id": import_id,
+            "source": self.container.label,
+            "files": self.parsed,
+            "resumed": resumed,
+            "counters": _counters_dict(c),
+            "possibly_deleted_flagged": flagged,
+            "chats": per_chat,
+            "date_range": {"first": min(firsts, default=None), "last": max(lasts, default=None)},
+            "warnings": warnings,
+            "seconds": round(seconds, 3),
+        }
+
+
+class _State:
+    """What an interrupted import left in its row: where to resume and the tallies so far."""
+
+    def __init__(self, pending: Any) -> None:
+        self.dialogs: list[ChatRecord] = []
+        self.layout: str | None = None
+        self.skip_before = 0
+        self.json_done = False
+        self.counters: Counters | None = None
+        if pending is None:
+            return
+        if pending.checkpoint_file in ("html", "done"):
+            self.json_done = True
+        elif pending.checkpoint_offset:
+            self.skip_before = int(pending.checkpoint_offset)
+        if pending.report:
+            saved = orjson.loads(pending.report)
+            self.layout = saved.get("layout")
+            if "counters" in saved:
+                self.counters = _counters_from(saved["counters"])
+
+
+def _counters_dict(c: Counters) -> dict[str, Any]:
+    return asdict(c)
+
+
+def _counters_from(d: dict[str, Any]) -> Counters:
+    return Counters(**d)

@@ -1,0 +1,511 @@
+"""Writes a source's record stream into the case store, idempotently and in batches.
+
+The writer is where repeated exports meet: a message already stored (same chat, same id) gets a
+new *sighting* (this evidence showed it, at this place), a new *version* if its text or edit time
+differ, and is never duplicated. Accounts are keyed by platform id; every name observed for one
+is kept with first and last seen and the evidence it came from.
+
+All state needed to continue after a crash is in the database at each commit (see
+:meth:`RecordWriter.flush`), so an interrupted import resumes from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from veilleur.custody.evidence import register_member
+from veilleur.errors import UnsafeInput
+from veilleur.model.records import (
+    ChatRecord,
+    ExporterRecord,
+    MediaRef,
+    MessageRecord,
+    Notice,
+    PeerRef,
+    Repair,
+)
+from veilleur.sources.container import ExportContainer
+from veilleur.store.bulk import insert_rows
+from veilleur.store.schema import (
+    account_names,
+    accounts,
+    chat_imports,
+    chat_names,
+    chats,
+    entities,
+    exporter_records,
+    import_log,
+    media,
+    message_sightings,
+    message_versions,
+    messages,
+    reaction_actors,
+    reactions,
+)
+
+MESSAGE_COLS = (
+    "id", "chat_id", "message_id", "kind", "sender_id", "sender_name", "date_utc", "time_basis",
+    "date_local", "edited_utc", "text", "reply_to_message_id", "reply_to_peer", "forwarded_from",
+    "saved_from", "via_bot", "author", "action", "details", "migrated", "possibly_deleted",
+    "evidence_id", "byte_offset", "page", "content_hash", "first_import_id", "last_import_id",
+    "n_versions", "raw",
+)
+SIGHTING_COLS = ("message_pk", "evidence_id", "import_id", "byte_offset", "page", "content_hash")
+ENTITY_COLS = ("message_pk", "idx", "type", "text", "offset", "length", "user_id", "href", "extra")
+MEDIA_COLS = (
+    "message_pk", "idx", "role", "relpath", "present", "placeholder", "placeholder_text", "issue",
+    "file_name", "file_size", "mime_type", "media_type", "width", "height", "duration_seconds",
+    "spoiler", "ttl_seconds", "file_evidence_id",
+)
+REACTION_COLS = ("message_pk", "idx", "type", "emoji", "document_id", "count")
+REACTOR_COLS = ("message_pk", "reaction_idx", "account_id", "date_utc")
+VERSION_COLS = (
+    "message_pk", "version", "text", "edited_utc", "content_hash", "import_id", "evidence_id",
+    "byte_offset", "page", "raw",
+)
+
+
+def content_hash(text: str, edited_utc: int | None) -> str:
+    """What makes two sightings of a message different versions: its text and edit time."""
+    h = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12)
+    h.update(b"\x00" + str(edited_utc).encode())
+    return h.hexdigest()
+
+
+@dataclass
+class ChatState:
+    chat_id: int
+    key: str
+    fresh: bool
+    """Created by this import: no stored message can collide, so lookups are skipped."""
+    coverage: str
+    section: str | None
+    first_utc: int | None = None
+    last_utc: int | None = None
+    n: int = 0
+    other_senders: bool = False
+
+
+@dataclass
+class Counters:
+    messages: int = 0
+    service: int = 0
+    unsupported: int = 0
+    new: int = 0
+    unchanged: int = 0
+    new_versions: int = 0
+    reconciled: int = 0
+    media_present: int = 0
+    media_missing: int = 0
+    media_unsafe: int = 0
+    exporter_records: int = 0
+    repairs: int = 0
+    notices: int = 0
+    placeholders: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per chat key, per reason code: media the export wrote a placeholder for."""
+
+
+class RecordWriter:
+    """Turns records into rows for one import. Not thread-safe; one writer per import."""
+
+    def __init__(
+        self,
+        *,
+        import_id: int,
+        container: ExportContainer,
+        evidence_ids: dict[str, int],
+        root_evidence_id: int,
+        operator: str,
+        exporter: PeerRef | None = None,
+        source_format: str = "json",
+        reconcile_only: bool = False,
+    ) -> None:
+        self.import_id = import_id
+        self.container = container
+        self.evidence_ids = evidence_ids
+        self.root_evidence_id = root_evidence_id
+        self.operator = operator
+        self.exporter = exporter
+        self.exporter_account: int | None = None
+        self.source_format = source_format
+        self.reconcile_only = reconcile_only
+        self.counts = Counters()
+        self.chat: ChatState | None = None
+        self.chats: dict[str, ChatState] = {}
+        self._accounts: dict[str, int] = {}
+        self._names: dict[tuple[int, str, str], list[Any]] = {}
+        self._media_files: dict[str, tuple[int | None, str | None]] = {}
+        self._pending: list[MessageRecord] = []
+        self._log: list[tuple[Any, ...]] = []
+        self._exporter_rows: list[dict[str, Any]] = []
+        self._next_pk: int | None = None
+        self._deleted_accounts: set[int] = set()
+
+    # -- identities ---------------------------------------------------------------------------
+    def _account_key(self, peer: PeerRef) -> tuple[str, str]:
+        if peer.peer_id is not None and peer.kind is not None:
+            return peer.key, "platform_id"
+        # A name alone identifies nobody across chats: scope it to the chat it was seen in.
+        scope = self.chat.key if self.chat else "export"
+        return f"telegram:name:{scope}:{peer.name or ''}", "name_only"
+
+    def account_id(self, conn: Connection, peer: PeerRef) -> int:
+        key, identity = self._account_key(peer)
+        found = self._accounts.get(key)
+        if found is not None:
+            return found
+        row = conn.execute(select(accounts.c.id).where(accounts.c.key == key)).first()
+        if row is None:
+            new_id = conn.execute(
+                insert(accounts).values(
+                    key=key, platform="telegram", kind=peer.kind, peer_id=peer.peer_id,
+                    identity=identity, deleted_seen=False,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            found = int(new_id)
+        else:
+            found = int(row.id)
+        self._accounts[key] = found
+        return found
+
+    def observe_name(self, account: int, kind: str, value: str | None, when: int | None,
+                     evidence_id: int, offset: int | None) -> None:
+        if not value:
+            return
+        k = (account, kind, value)
+        obs = self._names.get(k)
+        if obs is None:
+            self._names[k] = [when, when, 1, offset, evidence_id]
+            return
+        obs[2] += 1
+        if when is not None:
+            if obs[0] is None or when < obs[0]:
+                obs[0] = when
+            if obs[1] is None or when > obs[1]:
+                obs[1] = when
+
+    # -- records ------------------------------------------------------------------------------
+    def chat_record(self, conn: Connection, rec: ChatRecord) -> None:
+        self.flush_messages(conn)
+        key = rec.ref.key if rec.ref.peer_id is not None else f"telegram:name:{rec.name or ''}"
+        row = conn.execute(select(chats.c.id).where(chats.c.key == key)).first()
+        if row is None:
+            chat_id = int(conn.execute(insert(chats).values(
+                key=key, platform="telegram", kind=rec.ref.kind, peer_id=rec.ref.peer_id,
+                type=rec.type, title=rec.name,
+            )).inserted_primary_key[0])  # type: ignore[index]
+            fresh = True
+        else:
+            chat_id = int(row.id)
+            fresh = False
+            if rec.name:
+                conn.execute(update(chats).where(chats.c.id == chat_id).values(title=rec.name))
+        prior = conn.execute(select(chat_imports).where(
+            chat_imports.c.chat_id == chat_id, chat_imports.c.import_id == self.import_id)).first()
+        if prior is None:
+            conn.execute(insert(chat_imports).values(
+                chat_id=chat_id, import_id=self.import_id, coverage=rec.coverage, section=rec.section,
+                n_messages=0, complete=False,
+            ))
+        elif prior.n_messages:
+            fresh = False  # resuming: this chat already holds rows of this import
+        if rec.name:
+            ev = self.evidence_ids.get(rec.position.file, self.root_evidence_id)
+            insert_rows(conn, chat_names, ("chat_id", "name", "import_id", "evidence_id", "byte_offset"),
+                        [(chat_id, rec.name, self.import_id, ev, rec.position.byte_offset)],
+                        ignore_conflicts=True)
+        state = self.chats.get(key)
+        if state is None:
+            state = ChatState(chat_id, key, fresh and not self.reconcile_only, rec.coverage, rec.section)
+            if prior is not None:  # resuming: continue the stored tallies
+                state.first_utc, state.last_utc, state.n = prior.first_utc, prior.last_utc, prior.n_messages
+                state.other_senders = prior.coverage != rec.coverage
+            self.chats[key] = state
+        self.chat = state
+
+    def exporter_record(self, conn: Connection, rec: ExporterRecord) -> None:
+        ev = self.evidence_ids.get(rec.position.file, self.root_evidence_id)
+        account = self.account_id(conn, rec.peer) if rec.peer and rec.peer.peer_id is not None else None
+        if rec.section == "personal_information" and account is not None:
+            self.exporter_account = account
+        if account is not None:
+            kind = {"contacts": "contact_name", "personal_information": "profile_name",
+                    "username": "username", "frequent_contacts": "frequent_contact_name"}.get(rec.section)
+            if kind:
+                self.observe_name(account, kind, rec.name, rec.date_utc, ev, rec.position.byte_offset)
+        self._exporter_rows.append({
+            "import_id": self.import_id, "evidence_id": ev, "exporter_account_id": self.exporter_account,
+            "section": rec.section, "idx": rec.position.index or 0, "account_id": account,
+            "phone": rec.phone, "ip": rec.ip, "name": rec.name, "date_utc": rec.date_utc,
+            "data": orjson.dumps(rec.data).decode(), "byte_offset": rec.position.byte_offset,
+        })
+        self.counts.exporter_records += 1
+
+    def log(self, rec: Repair | Notice) -> None:
+        if isinstance(rec, Repair):
+            self.counts.repairs += 1
+            ev = self.evidence_ids.get(rec.file, self.root_evidence_id)
+            self._log.append((self.import_id, ev, rec.byte_offset, "repair", rec.kind, rec.detail, None))
+        else:
+            self.counts.notices += 1
+            ev = self.evidence_ids.get(rec.file, self.root_evidence_id) if rec.file else None
+            self._log.append((self.import_id, ev, rec.byte_offset, "notice", rec.code, rec.message,
+                              rec.chat.key if rec.chat else None))
+
+    def message(self, rec: MessageRecord) -> None:
+        self._pending.append(rec)
+
+    # -- media --------------------------------------------------------------------------------
+    def _media_file(self, conn: Connection, ref: MediaRef, rec: MessageRecord) -> tuple[int | None, str | None]:
+        path = ref.path
+        if path is None:
+            return None, None
+        hit = self._media_files.get(path)
+        if hit is not None:
+            return hit
+        try:
+            if not self.container.exists(path):
+                # exists() is False for unsafe paths as well: ask open() why.
+                self.container.open(path).close()
+            ev = register_member(conn, self.container, path, kind="media",
+                                 parent_id=self.root_evidence_id, operator=self.operator)
+            result: tuple[int | None, str | None] = (ev.id, None)
+        except UnsafeInput as e:
+            result = (None, "unsafe_path")
+            self.log(Notice("unsafe_media_path", f"media path refused: {e.message}",
+                            rec.position.file, rec.position.byte_offset, rec.chat))
+        except (FileNotFoundError, IsADirectoryError):
+            result = (None, "missing_file")
+        self._media_files[path] = result
+        return result
+
+    # -- flushing -----------------------------------------------------------------------------
+    def _allocate(self, conn: Connection, n: int) -> int:
+        if self._next_pk is None:
+            self._next_pk = (conn.execute(select(func.max(messages.c.id))).scalar() or 0) + 1
+        first = self._next_pk
+        self._next_pk += n
+        return first
+
+    def flush_messages(self, conn: Connection) -> None:
+        """Write the pending messages of the current chat."""
+        batch, self._pending = self._pending, []
+        if not batch or self.chat is None:
+            return
+        chat = self.chat
+        existing: dict[int, Any] = {}
+        if not chat.fresh:
+            ids = [r.message_id for r in batch]
+            rows = conn.execute(
+                select(messages.c.message_id, messages.c.id, messages.c.content_hash, messages.c.n_versions,
+                       messages.c.edited_utc, messages.c.details)
+                .where(messages.c.chat_id == chat.chat_id,
+                       messages.c.message_id.between(min(ids), max(ids)))
+            ).all()
+            wanted = set(ids)
+            existing = {r.message_id: r for r in rows if r.message_id in wanted}
+        new_rows: list[tuple[Any, ...]] = []
+        sightings_new: list[tuple[Any, ...]] = []
+        sightings_old: list[tuple[Any, ...]] = []
+        ent_rows: list[tuple[Any, ...]] = []
+        media_rows: list[tuple[Any, ...]] = []
+        react_rows: list[tuple[Any, ...]] = []
+        reactor_rows: list[tuple[Any, ...]] = []
+        to_insert = [r for r in batch if r.message_id not in existing]
+        pk = self._allocate(conn, len(to_insert)) if to_insert else 0
+        import_id = self.import_id
+        counts = self.counts
+        exporter = self.exporter_account
+        for rec in batch:
+            pos = rec.position
+            ev = self.evidence_ids.get(pos.file, self.root_evidence_id)
+            chash = content_hash(rec.text, rec.edited_utc)
+            counts.messages += 1
+            if rec.kind == "service":
+                counts.service += 1
+            elif rec.kind == "unsupported":
+                counts.unsupported += 1
+            if rec.date_utc is not None:
+                if chat.first_utc is None or rec.date_utc < chat.first_utc:
+                    chat.first_utc = rec.date_utc
+                if chat.last_utc is None or rec.date_utc > chat.last_utc:
+                    chat.last_utc = rec.date_utc
+            chat.n += 1
+            old = existing.get(rec.message_id)
+            if old is not None:
+                sightings_old.append((old.id, ev, import_id, pos.byte_offset, pos.page, chash))
+                if self.reconcile_only:
+                    counts.reconciled += 1
+                elif old.content_hash == chash:
+                    counts.unchanged += 1
+                else:
+                    self._new_version(conn, old, rec, chash, ev)
+                self._sender(conn, rec, ev, chat, exporter)
+                continue
+            sender_id = self._sender(conn, rec, ev, chat, exporter)
+            mpk = pk
+            pk += 1
+            counts.new += 1
+            new_rows.append((
+                mpk, chat.chat_id, rec.message_id, rec.kind, sender_id,
+                rec.sender.name if rec.sender else None, rec.date_utc, rec.time_basis, rec.date_local,
+                rec.edited_utc, rec.text, rec.reply_to_message_id,
+                rec.reply_to_peer.key if rec.reply_to_peer else None, rec.forwarded_from, rec.saved_from,
+                rec.via_bot, rec.author, rec.action,
+                orjson.dumps(rec.details).decode() if rec.details else None, rec.migrated, False,
+                ev, pos.byte_offset, pos.page, chash, import_id, import_id, 1, rec.raw,
+            ))
+            sightings_new.append((mpk, ev, import_id, pos.byte_offset, pos.page, chash))
+            for i, e in enumerate(rec.entities):
+                ent_rows.append((mpk, i, e.type, e.text, e.offset, e.length, e.user_id, e.href,
+                                 orjson.dumps(e.extra).decode() if e.extra else None))
+                if e.user_id is not None and e.type == "mention_name":
+                    acc = self.account_id(conn, PeerRef("user", e.user_id))
+                    self.observe_name(acc, "mention_text", e.text, rec.date_utc, ev, pos.byte_offset)
+            for i, m in enumerate(rec.media):
+                file_ev, issue = self._media_file(conn, m, rec)
+                if m.placeholder:
+                    per_chat = counts.placeholders.setdefault(chat.key, {})
+                    per_chat[m.placeholder] = per_chat.get(m.placeholder, 0) + 1
+                elif file_ev is not None:
+                    counts.media_present += 1
+                elif issue == "unsafe_path":
+                    counts.media_unsafe += 1
+                else:
+                    counts.media_missing += 1
+                media_rows.append((
+                    mpk, i, m.role, m.path, file_ev is not None, m.placeholder, m.placeholder_text, issue,
+                    m.file_name, m.file_size, m.mime_type, m.media_type, m.width, m.height,
+                    m.duration_seconds, m.spoiler, m.ttl_seconds, file_ev,
+                ))
+            for i, r in enumerate(rec.reactions):
+                react_rows.append((mpk, i, r.type, r.emoji, r.document_id, r.count))
+                seen: set[int] = set()
+                for who in r.reactors:
+                    if who.peer is None or who.peer.peer_id is None:
+                        continue
+                    acc = self.account_id(conn, who.peer)
+                    if acc in seen:
+                        continue
+                    seen.add(acc)
+                    reactor_rows.append((mpk, i, acc, who.date_utc))
+                    self.observe_name(acc, "display_name", who.peer.name, who.date_utc, ev, pos.byte_offset)
+        insert_rows(conn, messages, MESSAGE_COLS, new_rows)
+        insert_rows(conn, message_sightings, SIGHTING_COLS, sightings_new)
+        insert_rows(conn, message_sightings, SIGHTING_COLS, sightings_old, ignore_conflicts=True)
+        insert_rows(conn, entities, ENTITY_COLS, ent_rows)
+        insert_rows(conn, media, MEDIA_COLS, media_rows)
+        insert_rows(conn, reactions, REACTION_COLS, react_rows)
+        insert_rows(conn, reaction_actors, REACTOR_COLS, reactor_rows)
+        if sightings_old and not self.reconcile_only:
+            conn.execute(
+                update(messages)
+                .where(messages.c.id.in_([s[0] for s in sightings_old]))
+                .values(last_import_id=import_id)
+            )
+
+    def _sender(self, conn: Connection, rec: MessageRecord, ev: int, chat: ChatState,
+                exporter: int | None) -> int | None:
+        if rec.sender is None or self.reconcile_only:
+            return None
+        acc = self.account_id(conn, rec.sender)
+        if rec.details.get("sender_name_null"):
+            self._deleted_accounts.add(acc)
+        else:
+            self.observe_name(acc, "display_name", rec.sender.name, rec.date_utc, ev, rec.position.byte_offset)
+        if exporter is not None and acc != exporter:
+            chat.other_senders = True
+        return acc
+
+    def _new_version(self, conn: Connection, old: Any, rec: MessageRecord, chash: str, ev: int) -> None:
+        known = conn.execute(
+            select(message_versions.c.content_hash).where(message_versions.c.message_pk == old.id)
+        ).scalars().all()
+        if chash in known:
+            self.counts.unchanged += 1
+            return
+        self.counts.new_versions += 1
+        n = old.n_versions
+        if not known:
+            # The first version lives in the message row; copy it before it may be replaced.
+            first = conn.execute(select(messages).where(messages.c.id == old.id)).one()
+            insert_rows(conn, message_versions, VERSION_COLS, [(
+                old.id, 1, first.text, first.edited_utc, first.content_hash, first.first_import_id,
+                first.evidence_id, first.byte_offset, first.page, first.raw,
+            )])
+        n += 1
+        insert_rows(conn, message_versions, VERSION_COLS, [(
+            old.id, n, rec.text, rec.edited_utc, chash, self.import_id, ev, rec.position.byte_offset,
+            rec.position.page, rec.raw,
+        )])
+        values: dict[str, Any] = {"n_versions": n}
+        if (rec.edited_utc or 0) >= (old.edited_utc or 0):
+            # The message row shows the latest version (by edit time); all are in message_versions.
+            values.update(text=rec.text, edited_utc=rec.edited_utc, content_hash=chash, raw=rec.raw,
+                          evidence_id=ev, byte_offset=rec.position.byte_offset, page=rec.position.page)
+        conn.execute(update(messages).where(messages.c.id == old.id).values(**values))
+
+    def flush(self, conn: Connection) -> None:
+        """Write everything pending; after this the database alone can resume the import."""
+        self.flush_messages(conn)
+        if self._log:
+            insert_rows(conn, import_log,
+                        ("import_id", "evidence_id", "byte_offset", "kind", "code", "message", "chat_key"),
+                        self._log)
+            self._log = []
+        if self._exporter_rows:
+            cols = tuple(self._exporter_rows[0])
+            insert_rows(conn, exporter_records, cols, [tuple(r[c] for c in cols) for r in self._exporter_rows],
+                        ignore_conflicts=True)
+            self._exporter_rows = []
+        self._flush_names(conn)
+        if self._deleted_accounts:
+            conn.execute(update(accounts).where(accounts.c.id.in_(self._deleted_accounts))
+                         .values(deleted_seen=True))
+            self._deleted_accounts = set()
+        for st in self.chats.values():
+            coverage = st.coverage
+            if coverage == "own_messages_only" and st.other_senders:
+                coverage = "all"  # the exporter unticked "only my messages" for this chat
+            conn.execute(
+                update(chat_imports)
+                .where(chat_imports.c.chat_id == st.chat_id, chat_imports.c.import_id == self.import_id)
+                .values(first_utc=st.first_utc, last_utc=st.last_utc, n_messages=st.n, coverage=coverage)
+            )
+
+    def _flush_names(self, conn: Connection) -> None:
+        if not self._names:
+            return
+        keys = list(self._names)
+        stored = {
+            (r.account_id, r.name_kind, r.value): r
+            for r in conn.execute(
+                select(account_names).where(account_names.c.import_id == self.import_id,
+                                            account_names.c.account_id.in_({k[0] for k in keys}))
+            )
+        }
+        fresh = []
+        for k in keys:
+            first, last, n, offset, ev = self._names[k]
+            row = stored.get(k)
+            if row is None:
+                fresh.append((k[0], k[1], k[2], self.import_id, ev, first, last, n, offset))
+                continue
+            firsts = [x for x in (first, row.first_seen_utc) if x is not None]
+            lasts = [x for x in (last, row.last_seen_utc) if x is not None]
+            conn.execute(
+                update(account_names)
+                .where(and_(account_names.c.account_id == k[0], account_names.c.name_kind == k[1],
+                            account_names.c.value == k[2], account_names.c.import_id == self.import_id))
+                .values(first_seen_utc=min(firsts, default=None), last_seen_utc=max(lasts, default=None),
+                        n_seen=row.n_seen + n)
+            )
+        insert_rows(conn, account_names,
+                    ("account_id", "name_kind", "value", "import_id", "evidence_id", "first_seen_utc",
+                     "last_seen_utc", "n_seen", "first_byte_offset"), fresh)
+        self._names = {}

@@ -1,0 +1,129 @@
+"""Telegram facts shared by the JSON and HTML readers: peer ids, chat types, placeholders, time.
+
+Each rule here cites the Telegram Desktop exporter behaviour it follows (see
+``docs/telegram-format.md``), because these are the places where other parsers break.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+from veilleur.model.records import PeerKind, PeerRef, TimeBasis
+
+# Dialog ``type`` → peer kind. ``*_supergroup`` and ``*_channel`` are channels, ``private_group``
+# is a basic group, the rest are users. A modern dialog ``id`` is bare and is never decoded by
+# magnitude: its kind comes from here.
+CHAT_TYPE_KIND: dict[str, PeerKind] = {
+    "personal_chat": "user",
+    "bot_chat": "user",
+    "saved_messages": "user",
+    "replies": "user",
+    "verification_codes": "user",
+    "private_group": "chat",
+    "private_supergroup": "channel",
+    "public_supergroup": "channel",
+    "private_channel": "channel",
+    "public_channel": "channel",
+}
+GROUP_TYPES = frozenset(
+    {"private_group", "private_supergroup", "public_supergroup", "private_channel", "public_channel"}
+)
+
+_PREFIXED_ID = re.compile(r"^(user|channel|chat)(-?\d+)$")
+_USER_SHIFT = 1 << 32
+_CHAT_SHIFT = 2 << 32
+
+
+def parse_peer_id(value: object, name: str | None = None) -> PeerRef | None:
+    """Normalise any of the three historic ``from_id`` forms to ``(kind, bare id)``.
+
+    Strings (v2.7.2+) carry a prefix: ``user42``. Integers come from older writers: from v2.4.0 to
+    v2.7.1 an *encoded* PeerId (users ``2**32 + id``, chats and channels ``2**33 + id``), before
+    that a plain user id. Integer decoding is applied only to integer values, never to a modern
+    bare id, whose magnitude says nothing about its kind.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        m = _PREFIXED_ID.match(value)
+        if m:
+            return PeerRef(m.group(1), int(m.group(2)), name)  # type: ignore[arg-type]
+        if value.lstrip("-").isdigit():
+            value = int(value)
+        else:
+            return None
+    if isinstance(value, int):
+        if value >= _CHAT_SHIFT and value < (3 << 32):
+            # Chats and channels share the 2**33 tag in those writers; a channel is the common
+            # case for groups that still exist, but the tag alone cannot tell: mark as channel.
+            return PeerRef("channel", value & 0xFFFFFFFF, name)
+        if value >= _USER_SHIFT and value < _CHAT_SHIFT:
+            return PeerRef("user", value & 0xFFFFFFFF, name)
+        return PeerRef("user", value, name)
+    return None
+
+
+def bot_api_id(ref: PeerRef) -> int | None:
+    """The Bot-API "marked" id investigators often get from other tools (``-100…`` for channels)."""
+    if ref.peer_id is None:
+        return None
+    if ref.kind == "channel":
+        return -(1_000_000_000_000 + ref.peer_id)
+    if ref.kind == "chat":
+        return -ref.peer_id
+    return ref.peer_id
+
+
+# The exporter writes one of these instead of a path when a file was not saved
+# (``export_api_wrap.cpp``); profile pictures and stories use a "(Photo ...)" variant.
+_PLACEHOLDERS: tuple[tuple[str, str], ...] = (
+    ("not included", "not_included"),
+    ("exceeds maximum size", "exceeds_max_size"),
+    ("unavailable", "unavailable"),
+)
+
+
+def placeholder_reason(value: str) -> str | None:
+    """The reason code if ``value`` is a placeholder rather than a path, else ``None``.
+
+    Any value that starts with ``(`` is treated as "not present", since no exporter path does.
+    """
+    if not value.startswith("("):
+        return None
+    low = value.lower()
+    for needle, code in _PLACEHOLDERS:
+        if needle in low:
+            return code
+    return "unknown"
+
+
+def utc_offset(text: str) -> timezone:
+    """Parse an analyst-supplied offset: ``+02:00``, ``-0530``, ``UTC+1``, ``Z``."""
+    t = text.strip().upper().removeprefix("UTC").removeprefix("GMT")
+    if t in ("", "Z"):
+        return UTC
+    m = re.fullmatch(r"([+-])(\d{1,2})(?::?(\d{2}))?", t)
+    if not m:
+        raise ValueError(f"not a UTC offset: {text!r} (expected e.g. +02:00)")
+    minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+    if minutes > 14 * 60:
+        raise ValueError(f"UTC offset out of range: {text!r}")
+    return timezone(timedelta(minutes=-minutes if m.group(1) == "-" else minutes))
+
+
+def local_to_utc(local_iso: str, offset: timezone | None) -> tuple[int, TimeBasis]:
+    """Turn an exporter-local ISO time (no offset) into epoch seconds, saying how it was done."""
+    naive = datetime.fromisoformat(local_iso)
+    if naive.tzinfo is not None:
+        return int(naive.timestamp()), "html_offset"
+    if offset is None:
+        return int(naive.replace(tzinfo=UTC).timestamp()), "local_unknown_offset"
+    return int(naive.replace(tzinfo=offset).timestamp()), "local_with_offset"
+
+
+def iso_utc(epoch: int | None) -> str | None:
+    """Epoch seconds as an ISO 8601 UTC string, the form every output uses."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

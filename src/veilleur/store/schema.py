@@ -1,0 +1,297 @@
+"""The case store's tables, for SQLite and PostgreSQL alike (SQLAlchemy Core).
+
+Three families of tables:
+
+* **custody**: ``evidence`` (every file registered, hashed, never modified), ``custody_events``,
+  ``imports`` (one row per import run, with its checkpoint and report) and ``import_log``
+  (every repair and warning, with the byte offset it concerns);
+* **case records**: ``chats``, ``accounts`` and the names observed for them, ``messages`` with
+  their ``message_versions``, ``message_sightings`` (which evidence showed which message, where),
+  ``entities``, ``media``, ``reactions``, ``exporter_records`` (contacts, sessions…);
+* **case metadata**: ``case_meta``.
+
+Every case record points to an evidence row and a position in it. Times of events in the data
+are integer epoch seconds UTC (``*_utc``) with a ``time_basis`` saying how they were obtained;
+times of actions by Veilleur are ISO 8601 UTC strings.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+case_meta = Table(
+    "case_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+evidence = Table(
+    "evidence", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("original_path", Text, nullable=False),
+    Column("relpath", Text),
+    Column("kind", String(16), nullable=False),  # export | file | media
+    Column("parent_id", Integer, ForeignKey("evidence.id")),
+    Column("registered_at", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("mtime", String(32)),
+    UniqueConstraint("sha256", "original_path", name="uq_evidence_sha256_path"),
+)
+Index("ix_evidence_parent", evidence.c.parent_id)
+
+custody_events = Table(
+    "custody_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
+    Column("event", String(32), nullable=False),  # registered | verified | changed | missing
+    Column("at", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("detail", Text),
+)
+
+imports = Table(
+    "imports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
+    Column("source_path", Text, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("layout", String(16)),
+    Column("status", String(16), nullable=False),  # running | complete | failed
+    Column("operator", String(128), nullable=False),
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32)),
+    Column("options", Text, nullable=False),
+    Column("checkpoint_file", Text),
+    Column("checkpoint_offset", BigInteger),
+    Column("checkpoint_chat", Text),
+    Column("report", Text),
+    Column("error", Text),
+)
+
+import_log = Table(
+    "import_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    Column("evidence_id", Integer, ForeignKey("evidence.id")),
+    Column("byte_offset", BigInteger),
+    Column("kind", String(16), nullable=False),  # repair | notice
+    Column("code", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("chat_key", Text),
+)
+Index("ix_import_log_import", import_log.c.import_id)
+
+chats = Table(
+    "chats", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("platform", String(16), nullable=False),
+    Column("kind", String(16)),
+    Column("peer_id", BigInteger),
+    Column("type", String(32), nullable=False),
+    Column("title", Text),
+)
+
+chat_names = Table(
+    "chat_names", metadata,
+    Column("chat_id", Integer, ForeignKey("chats.id"), primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), primary_key=True),
+    Column("evidence_id", Integer, ForeignKey("evidence.id")),
+    Column("byte_offset", BigInteger),
+)
+
+chat_imports = Table(
+    "chat_imports", metadata,
+    Column("chat_id", Integer, ForeignKey("chats.id"), primary_key=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), primary_key=True),
+    Column("coverage", String(24), nullable=False),  # all | own_messages_only
+    Column("section", String(32)),
+    Column("first_utc", BigInteger),
+    Column("last_utc", BigInteger),
+    Column("n_messages", Integer, nullable=False, default=0),
+    Column("complete", Boolean, nullable=False, default=False),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("platform", String(16), nullable=False),
+    Column("kind", String(16)),
+    Column("peer_id", BigInteger),
+    Column("identity", String(16), nullable=False),  # platform_id | name_only
+    Column("deleted_seen", Boolean, nullable=False, default=False),
+)
+
+account_names = Table(
+    "account_names", metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("name_kind", String(24), primary_key=True),  # display_name | username | contact_name | ...
+    Column("value", Text, primary_key=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), primary_key=True),
+    Column("evidence_id", Integer, ForeignKey("evidence.id")),
+    Column("first_seen_utc", BigInteger),
+    Column("last_seen_utc", BigInteger),
+    Column("n_seen", Integer, nullable=False),
+    Column("first_byte_offset", BigInteger),
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", Integer, ForeignKey("chats.id"), nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("sender_id", Integer, ForeignKey("accounts.id")),
+    Column("sender_name", Text),
+    Column("date_utc", BigInteger),
+    Column("time_basis", String(24)),
+    Column("date_local", String(40)),
+    Column("edited_utc", BigInteger),
+    Column("text", Text, nullable=False),
+    Column("reply_to_message_id", BigInteger),
+    Column("reply_to_peer", String(200)),
+    Column("forwarded_from", Text),
+    Column("saved_from", Text),
+    Column("via_bot", Text),
+    Column("author", Text),
+    Column("action", String(48)),
+    Column("details", Text),
+    Column("migrated", Boolean, nullable=False),
+    Column("possibly_deleted", Boolean, nullable=False, default=False),
+    Column("deletion_noticed_import_id", Integer, ForeignKey("imports.id")),
+    Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
+    Column("byte_offset", BigInteger),
+    Column("page", Text),
+    Column("content_hash", String(32), nullable=False),
+    Column("first_import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    Column("last_import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    Column("n_versions", Integer, nullable=False, default=1),
+    Column("raw", LargeBinary, nullable=False),
+    UniqueConstraint("chat_id", "message_id", name="uq_messages_chat_message"),
+)
+Index("ix_messages_sender", messages.c.sender_id)
+Index("ix_messages_chat_date", messages.c.chat_id, messages.c.date_utc)
+
+message_versions = Table(
+    "message_versions", metadata,
+    Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("edited_utc", BigInteger),
+    Column("content_hash", String(32), nullable=False),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
+    Column("byte_offset", BigInteger),
+    Column("page", Text),
+    Column("raw", LargeBinary, nullable=False),
+)
+
+message_sightings = Table(
+    "message_sightings", metadata,
+    Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("evidence_id", Integer, ForeignKey("evidence.id"), primary_key=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    Column("byte_offset", BigInteger),
+    Column("page", Text),
+    Column("content_hash", String(32), nullable=False),
+)
+Index("ix_message_sightings_import", message_sightings.c.import_id)
+
+entities = Table(
+    "entities", metadata,
+    Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("length", Integer, nullable=False),
+    Column("user_id", BigInteger),
+    Column("href", Text),
+    Column("extra", Text),
+)
+Index("ix_entities_type", entities.c.type)
+
+media = Table(
+    "media", metadata,
+    Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("role", String(24), nullable=False),
+    Column("relpath", Text),
+    Column("present", Boolean, nullable=False),
+    Column("placeholder", String(32)),
+    Column("placeholder_text", Text),
+    Column("issue", Text),
+    Column("file_name", Text),
+    Column("file_size", BigInteger),
+    Column("mime_type", String(128)),
+    Column("media_type", String(32)),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("duration_seconds", Integer),
+    Column("spoiler", Boolean, nullable=False),
+    Column("ttl_seconds", Integer),
+    Column("file_evidence_id", Integer, ForeignKey("evidence.id")),
+)
+Index("ix_media_file_evidence", media.c.file_evidence_id)
+
+reactions = Table(
+    "reactions", metadata,
+    Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("type", String(24), nullable=False),
+    Column("emoji", Text),
+    Column("document_id", String(40)),
+    Column("count", Integer, nullable=False),
+)
+
+reaction_actors = Table(
+    "reaction_actors", metadata,
+    Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("reaction_idx", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("date_utc", BigInteger),
+)
+
+exporter_records = Table(
+    "exporter_records", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
+    Column("exporter_account_id", Integer, ForeignKey("accounts.id")),
+    Column("section", String(48), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id")),
+    Column("phone", String(64)),
+    Column("ip", String(64)),
+    Column("name", Text),
+    Column("date_utc", BigInteger),
+    Column("data", Text, nullable=False),
+    Column("byte_offset", BigInteger),
+    UniqueConstraint("evidence_id", "section", "idx", name="uq_exporter_records_place"),
+)
