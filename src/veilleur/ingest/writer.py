@@ -12,11 +12,12 @@ All state needed to continue after a crash is in the database at each commit (se
 from __future__ import annotations
 
 import hashlib
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from veilleur.custody.evidence import register_member
 from veilleur.errors import UnsafeInput
@@ -30,7 +31,7 @@ from veilleur.model.records import (
     Repair,
 )
 from veilleur.sources.container import ExportContainer
-from veilleur.store.bulk import insert_rows
+from veilleur.store.bulk import insert_rows, sync_sequences, update_rows
 from veilleur.store.schema import (
     account_names,
     accounts,
@@ -53,7 +54,7 @@ MESSAGE_COLS = (
     "date_local", "edited_utc", "text", "reply_to_message_id", "reply_to_peer", "forwarded_from",
     "saved_from", "via_bot", "author", "action", "details", "migrated", "possibly_deleted",
     "evidence_id", "byte_offset", "page", "content_hash", "first_import_id", "last_import_id",
-    "n_versions", "raw",
+    "n_versions", "byte_length",
 )
 SIGHTING_COLS = ("message_pk", "evidence_id", "import_id", "byte_offset", "page", "content_hash")
 ENTITY_COLS = ("message_pk", "idx", "type", "text", "offset", "length", "user_id", "href", "extra")
@@ -66,7 +67,7 @@ REACTION_COLS = ("message_pk", "idx", "type", "emoji", "document_id", "count")
 REACTOR_COLS = ("message_pk", "reaction_idx", "account_id", "date_utc")
 VERSION_COLS = (
     "message_pk", "version", "text", "edited_utc", "content_hash", "import_id", "evidence_id",
-    "byte_offset", "page", "raw",
+    "byte_offset", "page", "byte_length",
 )
 
 
@@ -75,6 +76,10 @@ def content_hash(text: str, edited_utc: int | None) -> str:
     h = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12)
     h.update(b"\x00" + str(edited_utc).encode())
     return h.hexdigest()
+
+
+def _length(rec: MessageRecord) -> int:
+    return rec.position.byte_length if rec.position.byte_length is not None else len(rec.raw)
 
 
 @dataclass
@@ -107,7 +112,8 @@ class Counters:
     repairs: int = 0
     notices: int = 0
     placeholders: dict[str, dict[str, int]] = field(default_factory=dict)
-    """Per chat key, per reason code: media the export wrote a placeholder for."""
+    """Per chat key, per reason code: media the export wrote a placeholder for (every message of
+    the export, stored before or not; a thumbnail skipped with its file is not counted again)."""
 
 
 class RecordWriter:
@@ -138,6 +144,8 @@ class RecordWriter:
         self.chat: ChatState | None = None
         self.chats: dict[str, ChatState] = {}
         self._accounts: dict[str, int] = {}
+        self._next_account: int | None = None
+        self._new_accounts: list[tuple[Any, ...]] = []
         self._names: dict[tuple[int, str, str], list[Any]] = {}
         self._media_files: dict[str, tuple[int | None, str | None]] = {}
         self._pending: list[MessageRecord] = []
@@ -155,23 +163,33 @@ class RecordWriter:
         return f"telegram:name:{scope}:{peer.name or ''}", "name_only"
 
     def account_id(self, conn: Connection, peer: PeerRef) -> int:
+        """The case's id for ``peer``, creating the account (written at the next flush) if new.
+
+        Every known account key is loaded once: a few hundred thousand keys cost far less than
+        one query per message.
+        """
         key, identity = self._account_key(peer)
         found = self._accounts.get(key)
         if found is not None:
             return found
-        row = conn.execute(select(accounts.c.id).where(accounts.c.key == key)).first()
-        if row is None:
-            new_id = conn.execute(
-                insert(accounts).values(
-                    key=key, platform="telegram", kind=peer.kind, peer_id=peer.peer_id,
-                    identity=identity, deleted_seen=False,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-            found = int(new_id)
-        else:
-            found = int(row.id)
+        if self._next_account is None:
+            self._accounts.update((k, i) for k, i in conn.execute(select(accounts.c.key, accounts.c.id)))
+            self._next_account = (conn.execute(select(func.max(accounts.c.id))).scalar() or 0) + 1
+            found = self._accounts.get(key)
+            if found is not None:
+                return found
+        found = self._next_account
+        self._next_account += 1
+        self._new_accounts.append((found, key, "telegram", peer.kind, peer.peer_id, identity, False))
         self._accounts[key] = found
         return found
+
+    def _flush_accounts(self, conn: Connection) -> None:
+        if self._new_accounts:
+            insert_rows(conn, accounts, ("id", "key", "platform", "kind", "peer_id", "identity", "deleted_seen"),
+                        self._new_accounts)
+            self._new_accounts = []
+            sync_sequences(conn, accounts)
 
     def observe_name(self, account: int, kind: str, value: str | None, when: int | None,
                      evidence_id: int, offset: int | None) -> None:
@@ -226,6 +244,8 @@ class RecordWriter:
                 state.first_utc, state.last_utc, state.n = prior.first_utc, prior.last_utc, prior.n_messages
                 state.other_senders = prior.coverage != rec.coverage
             self.chats[key] = state
+        elif self.reconcile_only:
+            state.fresh = False  # the JSON pass of this import stored its messages: look them up
         self.chat = state
 
     def exporter_record(self, conn: Connection, rec: ExporterRecord) -> None:
@@ -247,6 +267,7 @@ class RecordWriter:
         self.counts.exporter_records += 1
 
     def log(self, rec: Repair | Notice) -> None:
+        ev: int | None
         if isinstance(rec, Repair):
             self.counts.repairs += 1
             ev = self.evidence_ids.get(rec.file, self.root_evidence_id)
@@ -261,10 +282,13 @@ class RecordWriter:
         self._pending.append(rec)
 
     # -- media --------------------------------------------------------------------------------
-    def _media_file(self, conn: Connection, ref: MediaRef, rec: MessageRecord) -> tuple[int | None, str | None]:
+    def _media_file(self, conn: Connection, ref: MediaRef,
+                    rec: MessageRecord) -> tuple[int | None, str | None]:
         path = ref.path
         if path is None:
             return None, None
+        if rec.position.page:  # an HTML href is relative to the page that links it
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(rec.position.page), path))
         hit = self._media_files.get(path)
         if hit is not None:
             return hit
@@ -310,7 +334,6 @@ class RecordWriter:
             wanted = set(ids)
             existing = {r.message_id: r for r in rows if r.message_id in wanted}
         new_rows: list[tuple[Any, ...]] = []
-        sightings_new: list[tuple[Any, ...]] = []
         sightings_old: list[tuple[Any, ...]] = []
         ent_rows: list[tuple[Any, ...]] = []
         media_rows: list[tuple[Any, ...]] = []
@@ -330,13 +353,18 @@ class RecordWriter:
                 counts.service += 1
             elif rec.kind == "unsupported":
                 counts.unsupported += 1
-            if rec.date_utc is not None:
-                if chat.first_utc is None or rec.date_utc < chat.first_utc:
-                    chat.first_utc = rec.date_utc
-                if chat.last_utc is None or rec.date_utc > chat.last_utc:
-                    chat.last_utc = rec.date_utc
-            chat.n += 1
             old = existing.get(rec.message_id)
+            if old is None or not self.reconcile_only:  # HTML re-showing this export's JSON adds nothing
+                if rec.date_utc is not None:
+                    if chat.first_utc is None or rec.date_utc < chat.first_utc:
+                        chat.first_utc = rec.date_utc
+                    if chat.last_utc is None or rec.date_utc > chat.last_utc:
+                        chat.last_utc = rec.date_utc
+                chat.n += 1
+                for m in rec.media:
+                    if m.placeholder and m.role != "thumbnail":  # a skipped file's thumbnail goes with it
+                        per_chat = counts.placeholders.setdefault(chat.key, {})
+                        per_chat[m.placeholder] = per_chat.get(m.placeholder, 0) + 1
             if old is not None:
                 sightings_old.append((old.id, ev, import_id, pos.byte_offset, pos.page, chash))
                 if self.reconcile_only:
@@ -358,9 +386,9 @@ class RecordWriter:
                 rec.reply_to_peer.key if rec.reply_to_peer else None, rec.forwarded_from, rec.saved_from,
                 rec.via_bot, rec.author, rec.action,
                 orjson.dumps(rec.details).decode() if rec.details else None, rec.migrated, False,
-                ev, pos.byte_offset, pos.page, chash, import_id, import_id, 1, rec.raw,
+                ev, pos.byte_offset, pos.page, chash, import_id, import_id, 1,
+                _length(rec),
             ))
-            sightings_new.append((mpk, ev, import_id, pos.byte_offset, pos.page, chash))
             for i, e in enumerate(rec.entities):
                 ent_rows.append((mpk, i, e.type, e.text, e.offset, e.length, e.user_id, e.href,
                                  orjson.dumps(e.extra).decode() if e.extra else None))
@@ -370,8 +398,7 @@ class RecordWriter:
             for i, m in enumerate(rec.media):
                 file_ev, issue = self._media_file(conn, m, rec)
                 if m.placeholder:
-                    per_chat = counts.placeholders.setdefault(chat.key, {})
-                    per_chat[m.placeholder] = per_chat.get(m.placeholder, 0) + 1
+                    pass  # counted above, for every message of the export
                 elif file_ev is not None:
                     counts.media_present += 1
                 elif issue == "unsafe_path":
@@ -395,8 +422,8 @@ class RecordWriter:
                     seen.add(acc)
                     reactor_rows.append((mpk, i, acc, who.date_utc))
                     self.observe_name(acc, "display_name", who.peer.name, who.date_utc, ev, pos.byte_offset)
+        self._flush_accounts(conn)
         insert_rows(conn, messages, MESSAGE_COLS, new_rows)
-        insert_rows(conn, message_sightings, SIGHTING_COLS, sightings_new)
         insert_rows(conn, message_sightings, SIGHTING_COLS, sightings_old, ignore_conflicts=True)
         insert_rows(conn, entities, ENTITY_COLS, ent_rows)
         insert_rows(conn, media, MEDIA_COLS, media_rows)
@@ -436,23 +463,24 @@ class RecordWriter:
             first = conn.execute(select(messages).where(messages.c.id == old.id)).one()
             insert_rows(conn, message_versions, VERSION_COLS, [(
                 old.id, 1, first.text, first.edited_utc, first.content_hash, first.first_import_id,
-                first.evidence_id, first.byte_offset, first.page, first.raw,
+                first.evidence_id, first.byte_offset, first.page, first.byte_length,
             )])
         n += 1
         insert_rows(conn, message_versions, VERSION_COLS, [(
             old.id, n, rec.text, rec.edited_utc, chash, self.import_id, ev, rec.position.byte_offset,
-            rec.position.page, rec.raw,
+            rec.position.page, _length(rec),
         )])
         values: dict[str, Any] = {"n_versions": n}
         if (rec.edited_utc or 0) >= (old.edited_utc or 0):
             # The message row shows the latest version (by edit time); all are in message_versions.
-            values.update(text=rec.text, edited_utc=rec.edited_utc, content_hash=chash, raw=rec.raw,
+            values.update(text=rec.text, edited_utc=rec.edited_utc, content_hash=chash, byte_length=_length(rec),
                           evidence_id=ev, byte_offset=rec.position.byte_offset, page=rec.position.page)
         conn.execute(update(messages).where(messages.c.id == old.id).values(**values))
 
     def flush(self, conn: Connection) -> None:
         """Write everything pending; after this the database alone can resume the import."""
         self.flush_messages(conn)
+        self._flush_accounts(conn)
         if self._log:
             insert_rows(conn, import_log,
                         ("import_id", "evidence_id", "byte_offset", "kind", "code", "message", "chat_key"),
@@ -490,6 +518,7 @@ class RecordWriter:
             )
         }
         fresh = []
+        changed = []
         for k in keys:
             first, last, n, offset, ev = self._names[k]
             row = stored.get(k)
@@ -498,13 +527,10 @@ class RecordWriter:
                 continue
             firsts = [x for x in (first, row.first_seen_utc) if x is not None]
             lasts = [x for x in (last, row.last_seen_utc) if x is not None]
-            conn.execute(
-                update(account_names)
-                .where(and_(account_names.c.account_id == k[0], account_names.c.name_kind == k[1],
-                            account_names.c.value == k[2], account_names.c.import_id == self.import_id))
-                .values(first_seen_utc=min(firsts, default=None), last_seen_utc=max(lasts, default=None),
-                        n_seen=row.n_seen + n)
-            )
+            changed.append((min(firsts, default=None), max(lasts, default=None), row.n_seen + n,
+                            k[0], k[1], k[2], self.import_id))
+        update_rows(conn, account_names, ("first_seen_utc", "last_seen_utc", "n_seen"),
+                    ("account_id", "name_kind", "value", "import_id"), changed)
         insert_rows(conn, account_names,
                     ("account_id", "name_kind", "value", "import_id", "evidence_id", "first_seen_utc",
                      "last_seen_utc", "n_seen", "first_byte_offset"), fresh)

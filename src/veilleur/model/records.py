@@ -41,6 +41,8 @@ class Position:
     byte_offset: int | None = None
     index: int | None = None
     page: str | None = None
+    byte_length: int | None = None
+    """Length of the record's bytes in the file as stored (before repair), when known."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ _WS = b" \t\r\n"
 _BAD_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\x([0-9A-Fa-f]{2})")
 _SPECIAL = re.compile(rb'["{}\[\]]')
 _NUMBER_END = re.compile(rb"[,}\]\s]")
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes kept by surrogateescape
 
 RepairSink = Callable[[int, str, str], None]
 """Called with (file byte offset, repair kind, detail) for every repair."""
@@ -53,6 +54,7 @@ class JsonScanner:
         self.pos = 0
         self.base = start
         self.eof = False
+        self._decoded: tuple[int, bytes, Any] | None = None
 
     # -- buffer -------------------------------------------------------------------------------
     @property
@@ -107,7 +109,7 @@ class JsonScanner:
                 old_len = len(self.buf)
                 s = self._more(keep - shift)
                 if s is None:
-                    raise self.error("file ends inside a string (truncated?)", self.base + q0 - shift)
+                    raise self.error("file ends inside a string (truncated?)", self.base + q0)
                 shift += s
                 i = old_len - s
                 q0 -= s
@@ -160,10 +162,13 @@ class JsonScanner:
                 j = self.buf.find(needle, i)
                 if j != -1:
                     end = j + len(needle)
+                    data = self._repair(self.buf[start:end], self.base + start, report=False)
                     try:
-                        orjson.loads(self._repair(self.buf[start:end], self.base + start, report=False))
+                        value = orjson.loads(data)
                     except orjson.JSONDecodeError:
                         break
+                    # The check decoded the value: keep it so that reading it costs nothing more.
+                    self._decoded = (self.base + start, data, value)
                     return start, end
                 if len(self.buf) - start > 64 * CHUNK:
                     break  # not laid out as Telegram writes it: use the general path
@@ -210,43 +215,70 @@ class JsonScanner:
         def fix(m: re.Match[bytes]) -> bytes:
             if report and self.on_repair is not None:
                 where = at + m.start() + len(m.group(1))
-                self.on_repair(where, "invalid_escape", f"\\x{m.group(2).decode()} read as \\u00{m.group(2).decode()}")
+                hh = m.group(2).decode()
+                self.on_repair(where, "invalid_escape", f"\\x{hh} read as \\u00{hh}")
             return m.group(1) + b"\\u00" + m.group(2)
 
         return _BAD_ESCAPE.sub(fix, data)
 
     def decode(self, start: int, end: int) -> Any:
         """Decode ``buf[start:end]`` (one complete value), repairing what Telegram writes wrongly."""
-        at = self.base + start
-        return self._loads(self._repair(self.buf[start:end], at), at)
+        return self._decode(start, end)[1]
 
-    def _loads(self, data: bytes, at: int) -> Any:
+    def _decode(self, start: int, end: int) -> tuple[bytes, Any]:
+        at = self.base + start
+        cached = self._decoded
+        if cached is not None and cached[0] == at:
+            self._decoded = None
+            if len(cached[1]) != end - start:  # repairs were made: report them now
+                self._repair(self.buf[start:end], at)
+            return cached[1], cached[2]
+        original = self.buf[start:end]
+        data = self._repair(original, at)
+        return data, self._loads(data, at, original)
+
+    def _loads(self, data: bytes, at: int, original: bytes | None = None) -> Any:
+        """Decode ``data`` (``original`` after escape repair); errors cite offsets in ``original``."""
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError as e:
-            if "utf-8" in str(e).lower() or "surrogate" in str(e).lower():
-                bad = _first_bad_utf8(data)
-                if self.lenient_utf8:
-                    if self.on_repair is not None:
-                        self.on_repair(at + bad, "invalid_utf8", "undecodable bytes replaced by U+FFFD")
-                    return orjson.loads(data.decode("utf-8", "replace").encode("utf-8"))
+            bad = _first_bad_utf8(data)
+            if bad is None:  # not an encoding problem (a lone surrogate escape is not one either)
+                raise self._malformed(data, at, original) from e
+            where = at + _original_pos(original, bad)
+            if not self.lenient_utf8:
                 raise self.error(
-                    "invalid UTF-8 (re-run with --lenient-utf8 to import with U+FFFD, logged)",
-                    at + bad,
+                    "invalid UTF-8 (re-run with --lenient-utf8 to import with U+FFFD, logged)", where
                 ) from e
-            raise self.error(f"malformed JSON: {e.msg}", at + e.pos) from e
+            try:
+                value = orjson.loads(data.decode("utf-8", "replace").encode("utf-8"))
+            except orjson.JSONDecodeError as e2:
+                raise self._malformed(data, at, original) from e2
+            if self.on_repair is not None:
+                self.on_repair(where, "invalid_utf8", "undecodable bytes replaced by U+FFFD")
+            return value
+
+    def _malformed(self, data: bytes, at: int, original: bytes | None) -> BadInput:
+        """The syntax error in ``data``, placed at its byte in the file (orjson counts characters)."""
+        text = data.decode("utf-8", "surrogateescape")
+        probe = _UNDECODABLE.sub("\ufffd", text).encode("utf-8")  # one character per bad byte
+        try:
+            orjson.loads(probe)
+        except orjson.JSONDecodeError as e:
+            pos = len(text[: e.pos].encode("utf-8", "surrogateescape"))
+            return self.error(f"malformed JSON: {e.msg}", at + _original_pos(original, pos))
+        return self.error("malformed JSON", at)
 
     def read_value(self) -> tuple[int, Any]:
         """Read the next value whole: (absolute offset, decoded value)."""
         start, end = self.value_span()
         return self.base + start, self.decode(start, end)
 
-    def read_value_raw(self) -> tuple[int, bytes, Any]:
-        """Like :meth:`read_value`, also returning the value's bytes (after escape repair)."""
+    def read_value_raw(self) -> tuple[int, int, bytes, Any]:
+        """Like :meth:`read_value`: (offset, length on disk, bytes after escape repair, value)."""
         start, end = self.value_span()
-        at = self.base + start
-        data = self._repair(self.buf[start:end], at)
-        return at, data, self._loads(data, at)
+        data, value = self._decode(start, end)
+        return self.base + start, end - start, data, value
 
     def skip_value(self) -> int:
         start, _ = self.value_span()
@@ -302,9 +334,25 @@ class JsonScanner:
         return self.skip_ws() == -1
 
 
-def _first_bad_utf8(data: bytes) -> int:
+def _first_bad_utf8(data: bytes) -> int | None:
+    """Index of the first byte of ``data`` that is not valid UTF-8, or None."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as e:
         return e.start
-    return 0
+    return None
+
+
+def _original_pos(original: bytes | None, pos: int) -> int:
+    """Map an index in repaired bytes back to ``original`` (each ``\\xHH`` grew into ``\\u00HH``)."""
+    if original is None or b"\\x" not in original:
+        return pos
+    grown = 0
+    for m in _BAD_ESCAPE.finditer(original):
+        escape = m.start() + len(m.group(1)) + grown  # where the repaired escape starts
+        if pos < escape:
+            break
+        if pos < escape + 6:
+            return escape - grown
+        grown += 2
+    return pos - grown

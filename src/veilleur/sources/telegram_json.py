@@ -52,6 +52,7 @@ _MAPPED = frozenset(
      "duration_seconds", "width", "height", "media_spoiler", "self_destruct_period_seconds",
      "contact_vcard", "contact_vcard_file_size"}
 )
+_BASIC = frozenset({"id", "type", "date", "date_unixtime", "from", "from_id", "text", "text_entities"})
 MIGRATED_SHIFT = 1_000_000_000
 
 
@@ -87,6 +88,7 @@ class _Reader:
         self.repairs: list[Repair] = []
         self.info: ExportInfo | None = None
         self.features: set[str] = set()
+        self._peers: dict[tuple[object, object], PeerRef | None] = {}
 
     def _on_repair(self, offset: int, kind: str, detail: str) -> None:
         self.repairs.append(Repair(self.rel, offset, kind, detail))
@@ -135,7 +137,8 @@ class _Reader:
                 root[key] = sc.read_value()[1]
             else:
                 at, value = sc.read_value()
-                yield from self._start("full_account" if key in FULL_EXPORT_KEYS else "single_chat")
+                if key in FULL_EXPORT_KEYS:  # an unknown key alone does not make a JSON object an export
+                    yield from self._start("full_account")
                 yield from self._section(key, value, at)
             yield from self._drain()
         if not sc.at_end():
@@ -241,61 +244,74 @@ class _Reader:
             if at < skip:
                 sc.skip_value()
                 continue
-            at, raw, obj = sc.read_value_raw()
+            at, length, raw, obj = sc.read_value_raw()
             yield from self._drain()
             if not isinstance(obj, dict) or _int(obj.get("id")) is None:
                 raise sc.error("message without a numeric id", at)
-            yield self.message(obj, chat, Position(self.rel, at, i), raw)
+            yield self.message(obj, chat, Position(self.rel, at, i, byte_length=length), raw)
 
     # -- message -----------------------------------------------------------------------------
+    def _peer(self, raw_id: object, name: object) -> PeerRef | None:
+        # Senders repeat: one PeerRef per (id, name) pair seen, instead of one per message.
+        key = (raw_id, name)
+        try:
+            return self._peers[key]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable garbage in an id field
+            return None
+        if isinstance(raw_id, int):
+            self.features.add("int_from_id")
+        peer = parse_peer_id(raw_id, name if isinstance(name, str) else None)
+        self._peers[key] = peer
+        return peer
+
     def message(self, obj: dict[str, Any], chat: PeerRef, pos: Position, raw: bytes) -> MessageRecord:
+        """One message object → a MessageRecord. Every key not mapped to a field goes to details."""
         mid = obj["id"]
         mtype = obj.get("type")
         kind = mtype if mtype in ("message", "service", "unsupported") else "message"
-        date, basis = self._time(obj, "date")
-        edited, _ = self._time(obj, "edited")
+        unix = obj.get("date_unixtime")
+        if unix.__class__ is str and unix.isdigit():  # type: ignore[union-attr]
+            date: int | None = int(unix)  # type: ignore[arg-type]
+            basis: TimeBasis | None = "unixtime"
+        else:
+            date, basis = self._time(obj, "date")
         sender: PeerRef | None = None
         details: dict[str, Any] = {}
-        for id_key, name_key in (("from_id", "from"), ("actor_id", "actor")):
-            if id_key in obj:
-                raw_id = obj[id_key]
-                if isinstance(raw_id, int):
-                    self.features.add("int_from_id")
-                sender = parse_peer_id(raw_id, _str(obj.get(name_key)))
-                if name_key in obj and obj[name_key] is None:
-                    details["sender_name_null"] = True  # how the exporter writes a deleted account
-                break
+        if "from_id" in obj:
+            sender = self._peer(obj["from_id"], obj.get("from"))
+            if "from" in obj and obj["from"] is None:
+                details["sender_name_null"] = True  # how the exporter writes a deleted account
+        elif "actor_id" in obj:
+            sender = self._peer(obj["actor_id"], obj.get("actor"))
+            if "actor" in obj and obj["actor"] is None:
+                details["sender_name_null"] = True
         text, entities = _text(obj)
+        record = MessageRecord(
+            chat=chat, message_id=mid, kind=kind, position=pos, raw=raw,  # type: ignore[arg-type]
+            sender=sender, date_utc=date, time_basis=basis, date_local=_str(obj.get("date")),
+            text=text, entities=entities, details=details, migrated=mid < 0,
+        )
+        if obj.keys() <= _BASIC:  # the common case: a plain text message
+            return record
         for k, v in obj.items():
             if k not in _MAPPED:
                 details[k] = v
-        record = MessageRecord(
-            chat=chat,
-            message_id=mid,
-            kind=kind,  # type: ignore[arg-type]
-            position=pos,
-            raw=raw,
-            sender=sender,
-            date_utc=date,
-            time_basis=basis,
-            date_local=_str(obj.get("date")),
-            edited_utc=edited,
-            text=text,
-            entities=entities,
-            reply_to_message_id=_int(obj.get("reply_to_message_id")),
-            reply_to_peer=parse_peer_id(obj.get("reply_to_peer_id")),
-            forwarded_from=_str(obj.get("forwarded_from")),
-            saved_from=_str(obj.get("saved_from")),
-            via_bot=_str(obj.get("via_bot")),
-            author=_str(obj.get("author")),
-            action=_str(obj.get("action")),
-            details=details,
-            media=_media(obj),
-            reactions=_reactions(obj),
-            migrated=mid < 0,
-        )
+        if "edited" in obj or "edited_unixtime" in obj:
+            record.edited_utc = self._time(obj, "edited")[0]
+        record.reply_to_message_id = _int(obj.get("reply_to_message_id"))
+        record.reply_to_peer = parse_peer_id(obj.get("reply_to_peer_id"))
+        record.forwarded_from = _str(obj.get("forwarded_from"))
         if "forwarded_from" in obj and obj["forwarded_from"] is None:
             details["forwarded_from_null"] = True
+        record.saved_from = _str(obj.get("saved_from"))
+        record.via_bot = _str(obj.get("via_bot"))
+        record.author = _str(obj.get("author"))
+        record.action = _str(obj.get("action"))
+        record.media = _media(obj)
+        if "reactions" in obj:
+            record.reactions = _reactions(obj)
         return record
 
 

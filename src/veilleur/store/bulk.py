@@ -39,3 +39,30 @@ def insert_rows(
         verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
         sql = f"{verb} INTO {table.name} ({cols}) VALUES ({marks})"
     conn.exec_driver_sql(sql, list(rows))
+
+
+def sync_sequences(conn: Connection, *tables: Table) -> None:
+    """After rows were written with explicit ids, move PostgreSQL's id sequences past them."""
+    if conn.dialect.name != "postgresql":
+        return
+    for t in tables:
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {t.name}), 0) + 1, false)"
+        )
+
+
+def update_rows(
+    conn: Connection,
+    table: Table,
+    set_columns: Sequence[str],
+    key_columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """Update many rows at once; each row is ``(*set values, *key values)``."""
+    if not rows:
+        return
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    sets = ", ".join(f'"{c}" = {mark}' for c in set_columns)
+    keys = " AND ".join(f'"{c}" = {mark}' for c in key_columns)
+    conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE {keys}", list(rows))

@@ -6,8 +6,9 @@ Three families of tables:
   ``imports`` (one row per import run, with its checkpoint and report) and ``import_log``
   (every repair and warning, with the byte offset it concerns);
 * **case records**: ``chats``, ``accounts`` and the names observed for them, ``messages`` with
-  their ``message_versions``, ``message_sightings`` (which evidence showed which message, where),
+  their ``message_versions``, ``message_sightings`` (later evidence that showed a message, where),
   ``entities``, ``media``, ``reactions``, ``exporter_records`` (contacts, sessions…);
+  a record's exact bytes are found in its evidence file at ``byte_offset`` for ``byte_length``;
 * **case metadata**: ``case_meta``.
 
 Every case record points to an evidence row and a position in it. Times of events in the data
@@ -24,7 +25,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
@@ -163,7 +163,8 @@ account_names = Table(
 
 messages = Table(
     "messages", metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    # INTEGER on SQLite makes the id the rowid itself (no second B-tree to maintain on insert).
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("chat_id", Integer, ForeignKey("chats.id"), nullable=False),
     Column("message_id", BigInteger, nullable=False),
     Column("kind", String(16), nullable=False),
@@ -192,7 +193,9 @@ messages = Table(
     Column("first_import_id", Integer, ForeignKey("imports.id"), nullable=False),
     Column("last_import_id", Integer, ForeignKey("imports.id"), nullable=False),
     Column("n_versions", Integer, nullable=False, default=1),
-    Column("raw", LargeBinary, nullable=False),
+    # The record's exact bytes are evidence[byte_offset : byte_offset + byte_length]; evidence is
+    # never modified and re-verifiable, so the store keeps the pointer, not a second copy.
+    Column("byte_length", BigInteger),
     UniqueConstraint("chat_id", "message_id", name="uq_messages_chat_message"),
 )
 Index("ix_messages_sender", messages.c.sender_id)
@@ -209,9 +212,12 @@ message_versions = Table(
     Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
     Column("byte_offset", BigInteger),
     Column("page", Text),
-    Column("raw", LargeBinary, nullable=False),
+    Column("byte_length", BigInteger),
 )
 
+# The message row itself records where a message was first seen; each later sighting (another
+# export, the HTML twin of a JSON export) adds a row here, so every evidence file that showed a
+# message can be cited.
 message_sightings = Table(
     "message_sightings", metadata,
     Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:28:43.111850
+Create Date: 2026-11-23 16:46:19.412793
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_import_log_import', ['import_id'], unique=False)
 
     op.create_table('messages',
-    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('chat_id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.BigInteger(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -198,7 +198,7 @@ def upgrade() -> None:
     sa.Column('first_import_id', sa.Integer(), nullable=False),
     sa.Column('last_import_id', sa.Integer(), nullable=False),
     sa.Column('n_versions', sa.Integer(), nullable=False),
-    sa.Column('raw', sa.LargeBinary(), nullable=False),
+    sa.Column('byte_length', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['chat_id'], ['chats.id'], name=op.f('fk_messages_chat_id_chats')),
     sa.ForeignKeyConstraint(['deletion_noticed_import_id'], ['imports.id'], name=op.f('fk_messages_deletion_noticed_import_id_imports')),
     sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_messages_evidence_id_evidence')),
@@ -279,7 +279,7 @@ def upgrade() -> None:
     sa.Column('evidence_id', sa.Integer(), nullable=False),
     sa.Column('byte_offset', sa.BigInteger(), nullable=True),
     sa.Column('page', sa.Text(), nullable=True),
-    sa.Column('raw', sa.LargeBinary(), nullable=False),
+    sa.Column('byte_length', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_message_versions_evidence_id_evidence')),
     sa.ForeignKeyConstraint(['import_id'], ['imports.id'], name=op.f('fk_message_versions_import_id_imports')),
     sa.ForeignKeyConstraint(['message_pk'], ['messages.id'], name=op.f('fk_message_versions_message_pk_messages')),

@@ -1,0 +1,70 @@
+"""Shared fixtures: every store test runs against real SQLite and real PostgreSQL.
+
+PostgreSQL is the server on 127.0.0.1:5432 (user ``postgres``, trust auth), or the one named by
+``VEILLEUR_TEST_PG`` (a libpq URL to an admin database). Each test gets a database of its own,
+created and dropped here. When the server cannot be reached the PostgreSQL variants are skipped,
+except under CI (``CI`` set), where that is a failure: CI must run both.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from veilleur.case import Case, init_case
+
+PG_ADMIN = os.environ.get("VEILLEUR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_available() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return None
+    except psycopg.Error as e:
+        return str(e)
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> str:
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI and unreachable: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    return PG_ADMIN
+
+
+@pytest.fixture
+def pg_url(pg_admin: str) -> Iterator[str]:
+    name = f"veilleur_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = pg_admin.rsplit("/", 1)[0]
+    try:
+        yield f"postgresql+psycopg://{base.split('://', 1)[1]}/{name}"
+    finally:
+        with psycopg.connect(pg_admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest) -> str | None:
+    """``None`` for the embedded SQLite default, else a fresh PostgreSQL database URL."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def case(tmp_path: Path, db_url: str | None) -> Iterator[Case]:
+    c = init_case(tmp_path / "case", name="test case", database_url=db_url, operator="tester")
+    try:
+        yield c
+    finally:
+        c.close()
