@@ -15,6 +15,7 @@ from typing import Any
 import click
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 from sqlalchemy import select
@@ -145,8 +146,8 @@ def evidence_verify(obj: Ctx) -> None:
             n += 1
             if v.status != "unchanged":
                 bad += 1
-                out.print(f"[red]{v.status.upper()}[/] #{v.evidence_id} {v.original_path} "
-                          f"(registered {v.expected}, now {v.found or '-'})")
+                out.print(f"[red]{v.status.upper()}[/] #{v.evidence_id} {escape(v.original_path)} "
+                          f"(registered {v.expected}, now {v.found or '-'})", soft_wrap=True)
     out.print(f"{n} evidence files checked, {bad} changed or missing.")
     if bad:
         sys.exit(1)
@@ -215,7 +216,8 @@ def main() -> None:
     try:
         cli(standalone_mode=True)
     except VeilleurError as e:
-        err.print(f"[red]error:[/] {e}")
+        # Paths and messages are text, not markup ("[x]" in a folder name); one line, unwrapped.
+        err.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         sys.exit(2)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class VeilleurError(Exception):
     """Base error: a message, and where the problem is when a file is involved."""
@@ -11,6 +13,10 @@ class VeilleurError(Exception):
         self.message = message
         self.file = file
         self.place = place
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep file and place when the error crosses a process boundary (pipelined imports).
+        return (_rebuild, (type(self), self.message, self.file, self.place))
 
     def __str__(self) -> str:
         where = ": ".join(p for p in (self.file, self.place) if p)
@@ -31,3 +37,7 @@ class CaseError(VeilleurError):
 
 class EvidenceChanged(VeilleurError):
     """A registered evidence file no longer has the hash it was registered with."""
+
+
+def _rebuild(cls: type[VeilleurError], message: str, file: str | None, place: str | None) -> VeilleurError:
+    return cls(message, file=file, place=place)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,12 +129,16 @@ def verify(conn: Connection, operator: str) -> Iterator[Verification]:
             with _open_original(row.original_path) as f:
                 found, _ = sha256_stream(f)
             status = "unchanged" if found == row.sha256 else "changed"
-        except (OSError, KeyError, zipfile.BadZipFile):
+        except (OSError, KeyError):
             found, status = None, "missing"
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            found, status = None, "changed"  # still there, but no longer reads as registered
         conn.execute(
             insert(custody_events).values(
                 evidence_id=row.id, event="verified" if status == "unchanged" else status,
-                at=now_iso(), operator=operator, detail=f"sha256 {found}" if found else "file not found",
+                at=now_iso(), operator=operator,
+                detail=f"sha256 {found}" if found
+                else "file not found" if status == "missing" else "unreadable",
             )
         )
         yield Verification(row.id, row.original_path, status, row.sha256, found)

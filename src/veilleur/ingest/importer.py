@@ -32,21 +32,29 @@ from sqlalchemy import Connection, insert, select, update
 from veilleur.case import Case
 from veilleur.custody.evidence import Evidence, now_iso, register_member, register_path
 from veilleur.errors import VeilleurError
+from veilleur.ingest.pipeline import Item, prepared, prepared_in_child
+from veilleur.ingest.prepare import PreparedMessage
 from veilleur.ingest.writer import Counters, RecordWriter
 from veilleur.model.records import (
     ChatRecord,
     ExporterRecord,
     ExportInfo,
-    MessageRecord,
     Notice,
     PeerRef,
     Repair,
-    SourceRecord,
 )
 from veilleur.sources.container import ExportContainer, ZipContainer, open_container
 from veilleur.sources.telegram_common import iso_utc
 from veilleur.sources.telegram_json import read_json_export
-from veilleur.store.schema import chat_imports, evidence, import_log, imports, message_sightings, messages
+from veilleur.store.schema import (
+    chat_imports,
+    evidence,
+    exporter_records,
+    import_log,
+    imports,
+    message_sightings,
+    messages,
+)
 
 HTML_PAGE = re.compile(r"(?:^|/)messages(\d*)\.html$")
 CHAT_FOLDER = re.compile(r"^chats/chat_(\d+)/")
@@ -57,11 +65,17 @@ Progress = Callable[[str, int, int], None]
 """Called with (phase, done, total): bytes of ``result.json``, then HTML pages."""
 
 
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+"""Below this size a second process costs more to start than it saves."""
+
+
 @dataclass
 class ImportOptions:
     operator: str
     utc_offset: timezone | None = None
     lenient_utf8: bool = False
+    parallel: bool | None = None
+    """Read ``result.json`` in a second process: ``None`` decides by file size."""
 
 
 @dataclass
@@ -104,7 +118,7 @@ def import_export(case: Case, path: Path, options: ImportOptions,
     container = open_container(path)
     try:
         with _gc_paused():
-            return _Import(case, container, options, progress).run()
+            return _Import(case, container, options, progress, path).run()
     finally:
         container.close()
 
@@ -127,7 +141,8 @@ def _gc_paused() -> Iterator[None]:
 
 class _Import:
     def __init__(self, case: Case, container: ExportContainer, options: ImportOptions,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, path: Path) -> None:
+        self.path = path
         self.case = case
         self.container = container
         self.options = options
@@ -201,17 +216,17 @@ class _Import:
         return ImportResult(import_id, "complete", resumed, report)
 
     # -- passes -------------------------------------------------------------------------------
-    def _records(self, conn: Connection, writer: RecordWriter, records: Iterator[SourceRecord],
+    def _records(self, conn: Connection, writer: RecordWriter, records: Iterator[Item],
                  state: _State, phase: str, total: int, *, page_skip: set[int] | None = None) -> None:
         since_checkpoint = 0
         skipping = False
         last_offset: int | None = None
         for rec in records:
-            if isinstance(rec, MessageRecord):
+            if isinstance(rec, PreparedMessage):
                 if skipping:
                     continue
                 writer.message(rec)
-                last_offset = rec.position.byte_offset
+                last_offset = rec.byte_offset
                 since_checkpoint += 1
                 if len(writer._pending) >= BATCH:
                     writer.flush_messages(conn)
@@ -234,7 +249,7 @@ class _Import:
                 state.layout = state.layout or rec.layout
                 if rec.exporter is not None:
                     writer.exporter = rec.exporter
-                if rec.layout == "full_account" and phase == "json":
+                if rec.layout == "full_account" and phase == "json" and not state.skip_before:
                     writer.log(Notice(
                         "full_account_groups_own_messages",
                         "full-account export: groups and channels hold only the exporter's own messages "
@@ -245,10 +260,21 @@ class _Import:
     def _json_pass(self, conn: Connection, writer: RecordWriter, state: _State,
                    dialogs: list[ChatRecord]) -> None:
         total = self.container.size("result.json")
-        records = read_json_export(
-            self.container, utc_offset=self.options.utc_offset, lenient_utf8=self.options.lenient_utf8,
-            skip_before=state.skip_before,
-        )
+        opts = self.options
+        parallel = opts.parallel if opts.parallel is not None else total >= PARALLEL_MIN_BYTES
+        records: Iterator[Item]
+        if parallel:
+            records = prepared_in_child(self.path, utc_offset=opts.utc_offset, lenient_utf8=opts.lenient_utf8,
+                                        skip_before=state.skip_before)
+        else:
+            records = prepared(read_json_export(self.container, utc_offset=opts.utc_offset,
+                                                lenient_utf8=opts.lenient_utf8, skip_before=state.skip_before))
+        if state.skip_before:
+            # Resuming: the interrupted run already wrote what lies before the checkpoint.
+            records = _after_checkpoint(records, state.skip_before)
+            writer.exporter_account = conn.execute(select(exporter_records.c.account_id).where(
+                exporter_records.c.import_id == writer.import_id,
+                exporter_records.c.section == "personal_information")).scalars().first()
         try:
             self._records(conn, writer, records, state, "json", total)
         except VeilleurError:
@@ -293,23 +319,23 @@ class _Import:
         records = read_html_export(self.container, utc_offset=self.options.utc_offset, chat_refs=chat_refs)
         pages_done = 0
 
-        def per_page(recs: Iterator[SourceRecord]) -> Iterator[SourceRecord]:
+        def per_page(recs: Iterator[Item]) -> Iterator[Item]:
             nonlocal pages_done
             current: str | None = None
             for rec in recs:
-                if isinstance(rec, MessageRecord):
-                    if writer.evidence_ids.get(rec.position.file) in done_pages:
+                if isinstance(rec, PreparedMessage):
+                    if writer.evidence_ids.get(rec.file) in done_pages:
                         continue
-                    if current is not None and rec.position.file != current:
+                    if current is not None and rec.file != current:
                         writer.flush(conn)  # a page is committed whole, so resume is by page
                         conn.commit()
                         pages_done += 1
                         if self.progress:
                             self.progress("html", pages_done, len(self.pages))
-                    current = rec.position.file
+                    current = rec.file
                 yield rec
 
-        self._records(conn, writer, per_page(records), state, "html", len(self.pages))
+        self._records(conn, writer, per_page(prepared(records)), state, "html", len(self.pages))
         if self.progress:
             self.progress("html", len(self.pages), len(self.pages))
 
@@ -381,6 +407,16 @@ class _Import:
             "warnings": warnings,
             "seconds": round(seconds, 3),
         }
+
+
+def _after_checkpoint(records: Iterator[Item], skip_before: int) -> Iterator[Item]:
+    """Drop the log entries and account records placed before a checkpoint: they were written,
+    and counted, by the interrupted run (messages there are skipped by the reader itself)."""
+    for rec in records:
+        at = (rec.byte_offset if isinstance(rec, Repair | Notice)
+              else rec.position.byte_offset if isinstance(rec, ExporterRecord) else None)
+        if at is None or at >= skip_before:
+            yield rec
 
 
 class _State:

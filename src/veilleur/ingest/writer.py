@@ -11,7 +11,6 @@ All state needed to continue after a crash is in the database at each commit (se
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +20,10 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from veilleur.custody.evidence import register_member
 from veilleur.errors import UnsafeInput
+from veilleur.ingest.prepare import ROW_COLS, PeerTuple, PreparedMessage
 from veilleur.model.records import (
     ChatRecord,
     ExporterRecord,
-    MediaRef,
-    MessageRecord,
     Notice,
     PeerRef,
     Repair,
@@ -49,13 +47,7 @@ from veilleur.store.schema import (
     reactions,
 )
 
-MESSAGE_COLS = (
-    "id", "chat_id", "message_id", "kind", "sender_id", "sender_name", "date_utc", "time_basis",
-    "date_local", "edited_utc", "text", "reply_to_message_id", "reply_to_peer", "forwarded_from",
-    "saved_from", "via_bot", "author", "action", "details", "migrated", "possibly_deleted",
-    "evidence_id", "byte_offset", "page", "content_hash", "first_import_id", "last_import_id",
-    "n_versions", "byte_length",
-)
+MESSAGE_COLS = ("id", "chat_id", "sender_id", "evidence_id", "first_import_id", "last_import_id", *ROW_COLS)
 SIGHTING_COLS = ("message_pk", "evidence_id", "import_id", "byte_offset", "page", "content_hash")
 ENTITY_COLS = ("message_pk", "idx", "type", "text", "offset", "length", "user_id", "href", "extra")
 MEDIA_COLS = (
@@ -71,15 +63,8 @@ VERSION_COLS = (
 )
 
 
-def content_hash(text: str, edited_utc: int | None) -> str:
-    """What makes two sightings of a message different versions: its text and edit time."""
-    h = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12)
-    h.update(b"\x00" + str(edited_utc).encode())
-    return h.hexdigest()
-
-
-def _length(rec: MessageRecord) -> int:
-    return rec.position.byte_length if rec.position.byte_length is not None else len(rec.raw)
+def _peer(t: PeerTuple) -> PeerRef:
+    return PeerRef(t[0], t[1], t[2])  # type: ignore[arg-type]
 
 
 @dataclass
@@ -144,11 +129,12 @@ class RecordWriter:
         self.chat: ChatState | None = None
         self.chats: dict[str, ChatState] = {}
         self._accounts: dict[str, int] = {}
+        self._by_sender: dict[PeerTuple, int] = {}
         self._next_account: int | None = None
         self._new_accounts: list[tuple[Any, ...]] = []
         self._names: dict[tuple[int, str, str], list[Any]] = {}
         self._media_files: dict[str, tuple[int | None, str | None]] = {}
-        self._pending: list[MessageRecord] = []
+        self._pending: list[PreparedMessage] = []
         self._log: list[tuple[Any, ...]] = []
         self._exporter_rows: list[dict[str, Any]] = []
         self._next_pk: int | None = None
@@ -247,6 +233,7 @@ class RecordWriter:
         elif self.reconcile_only:
             state.fresh = False  # the JSON pass of this import stored its messages: look them up
         self.chat = state
+        self._by_sender.clear()  # name-only senders are scoped to their chat
 
     def exporter_record(self, conn: Connection, rec: ExporterRecord) -> None:
         ev = self.evidence_ids.get(rec.position.file, self.root_evidence_id)
@@ -278,17 +265,17 @@ class RecordWriter:
             self._log.append((self.import_id, ev, rec.byte_offset, "notice", rec.code, rec.message,
                               rec.chat.key if rec.chat else None))
 
-    def message(self, rec: MessageRecord) -> None:
-        self._pending.append(rec)
+    def message(self, msg: PreparedMessage) -> None:
+        self._pending.append(msg)
 
     # -- media --------------------------------------------------------------------------------
-    def _media_file(self, conn: Connection, ref: MediaRef,
-                    rec: MessageRecord) -> tuple[int | None, str | None]:
-        path = ref.path
+    def _media_file(self, conn: Connection, path: str | None,
+                    msg: PreparedMessage) -> tuple[int | None, str | None]:
+        """Register a media file the message points to; (evidence id, issue) — never opened to view."""
         if path is None:
             return None, None
-        if rec.position.page:  # an HTML href is relative to the page that links it
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(rec.position.page), path))
+        if msg.page:  # an HTML href is relative to the page that links it
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(msg.page), path))
         hit = self._media_files.get(path)
         if hit is not None:
             return hit
@@ -301,8 +288,11 @@ class RecordWriter:
             result: tuple[int | None, str | None] = (ev.id, None)
         except UnsafeInput as e:
             result = (None, "unsafe_path")
-            self.log(Notice("unsafe_media_path", f"media path refused: {e.message}",
-                            rec.position.file, rec.position.byte_offset, rec.chat))
+            self.counts.notices += 1
+            self._log.append((self.import_id, self.evidence_ids.get(msg.file, self.root_evidence_id),
+                              msg.byte_offset, "notice", "unsafe_media_path",
+                              f"message {msg.message_id}: media path refused: {e.message}",
+                              self.chat.key if self.chat else None))
         except (FileNotFoundError, IsADirectoryError):
             result = (None, "missing_file")
         self._media_files[path] = result
@@ -324,136 +314,152 @@ class RecordWriter:
         chat = self.chat
         existing: dict[int, Any] = {}
         if not chat.fresh:
-            ids = [r.message_id for r in batch]
+            ids = [m.message_id for m in batch]
             rows = conn.execute(
                 select(messages.c.message_id, messages.c.id, messages.c.content_hash, messages.c.n_versions,
-                       messages.c.edited_utc, messages.c.details)
+                       messages.c.edited_utc)
                 .where(messages.c.chat_id == chat.chat_id,
                        messages.c.message_id.between(min(ids), max(ids)))
             ).all()
             wanted = set(ids)
             existing = {r.message_id: r for r in rows if r.message_id in wanted}
         new_rows: list[tuple[Any, ...]] = []
-        sightings_old: list[tuple[Any, ...]] = []
+        seen_again: list[tuple[Any, ...]] = []
         ent_rows: list[tuple[Any, ...]] = []
         media_rows: list[tuple[Any, ...]] = []
         react_rows: list[tuple[Any, ...]] = []
         reactor_rows: list[tuple[Any, ...]] = []
-        to_insert = [r for r in batch if r.message_id not in existing]
-        pk = self._allocate(conn, len(to_insert)) if to_insert else 0
+        n_new = sum(1 for m in batch if m.message_id not in existing)
+        pk = self._allocate(conn, n_new) if n_new else 0
         import_id = self.import_id
         counts = self.counts
-        exporter = self.exporter_account
-        for rec in batch:
-            pos = rec.position
-            ev = self.evidence_ids.get(pos.file, self.root_evidence_id)
-            chash = content_hash(rec.text, rec.edited_utc)
+        reconcile = self.reconcile_only
+        for msg in batch:
+            ev = self.evidence_ids.get(msg.file, self.root_evidence_id)
             counts.messages += 1
-            if rec.kind == "service":
+            if msg.kind == "service":
                 counts.service += 1
-            elif rec.kind == "unsupported":
+            elif msg.kind == "unsupported":
                 counts.unsupported += 1
-            old = existing.get(rec.message_id)
-            if old is None or not self.reconcile_only:  # HTML re-showing this export's JSON adds nothing
-                if rec.date_utc is not None:
-                    if chat.first_utc is None or rec.date_utc < chat.first_utc:
-                        chat.first_utc = rec.date_utc
-                    if chat.last_utc is None or rec.date_utc > chat.last_utc:
-                        chat.last_utc = rec.date_utc
-                chat.n += 1
-                for m in rec.media:
-                    if m.placeholder and m.role != "thumbnail":  # a skipped file's thumbnail goes with it
-                        per_chat = counts.placeholders.setdefault(chat.key, {})
-                        per_chat[m.placeholder] = per_chat.get(m.placeholder, 0) + 1
+            old = existing.get(msg.message_id)
+            if old is None or not reconcile:  # HTML re-showing this export's JSON adds nothing
+                self._tally(chat, msg)
             if old is not None:
-                sightings_old.append((old.id, ev, import_id, pos.byte_offset, pos.page, chash))
-                if self.reconcile_only:
+                seen_again.append((old.id, ev, import_id, msg.byte_offset, msg.page, msg.content_hash))
+                if reconcile:
                     counts.reconciled += 1
-                elif old.content_hash == chash:
+                    continue
+                if old.content_hash == msg.content_hash:
                     counts.unchanged += 1
                 else:
-                    self._new_version(conn, old, rec, chash, ev)
-                self._sender(conn, rec, ev, chat, exporter)
+                    self._new_version(conn, old, msg, ev)
+                self._sender(conn, msg, ev, chat)
+                self._later_media(conn, old.id, msg)
                 continue
-            sender_id = self._sender(conn, rec, ev, chat, exporter)
+            sender_id = self._sender(conn, msg, ev, chat)
             mpk = pk
             pk += 1
             counts.new += 1
-            new_rows.append((
-                mpk, chat.chat_id, rec.message_id, rec.kind, sender_id,
-                rec.sender.name if rec.sender else None, rec.date_utc, rec.time_basis, rec.date_local,
-                rec.edited_utc, rec.text, rec.reply_to_message_id,
-                rec.reply_to_peer.key if rec.reply_to_peer else None, rec.forwarded_from, rec.saved_from,
-                rec.via_bot, rec.author, rec.action,
-                orjson.dumps(rec.details).decode() if rec.details else None, rec.migrated, False,
-                ev, pos.byte_offset, pos.page, chash, import_id, import_id, 1,
-                _length(rec),
-            ))
-            for i, e in enumerate(rec.entities):
-                ent_rows.append((mpk, i, e.type, e.text, e.offset, e.length, e.user_id, e.href,
-                                 orjson.dumps(e.extra).decode() if e.extra else None))
-                if e.user_id is not None and e.type == "mention_name":
-                    acc = self.account_id(conn, PeerRef("user", e.user_id))
-                    self.observe_name(acc, "mention_text", e.text, rec.date_utc, ev, pos.byte_offset)
-            for i, m in enumerate(rec.media):
-                file_ev, issue = self._media_file(conn, m, rec)
-                if m.placeholder:
-                    pass  # counted above, for every message of the export
-                elif file_ev is not None:
-                    counts.media_present += 1
-                elif issue == "unsafe_path":
-                    counts.media_unsafe += 1
-                else:
-                    counts.media_missing += 1
-                media_rows.append((
-                    mpk, i, m.role, m.path, file_ev is not None, m.placeholder, m.placeholder_text, issue,
-                    m.file_name, m.file_size, m.mime_type, m.media_type, m.width, m.height,
-                    m.duration_seconds, m.spoiler, m.ttl_seconds, file_ev,
-                ))
-            for i, r in enumerate(rec.reactions):
-                react_rows.append((mpk, i, r.type, r.emoji, r.document_id, r.count))
+            new_rows.append((mpk, chat.chat_id, sender_id, ev, import_id, import_id, *msg.row))
+            for i, e in enumerate(msg.entities):
+                ent_rows.append((mpk, i, *e))
+                if e[4] is not None and e[0] == "mention_name":
+                    acc = self.account_id(conn, PeerRef("user", e[4]))
+                    self.observe_name(acc, "mention_text", e[1], msg.date_utc, ev, msg.byte_offset)
+            for i, m in enumerate(msg.media):
+                file_ev, issue = self._media_file(conn, m[1], msg)
+                self._count_media(m, file_ev, issue)
+                media_rows.append((mpk, i, m[0], m[1], file_ev is not None, m[2], m[3], issue, *m[4:], file_ev))
+            for i, r in enumerate(msg.reactions):
+                react_rows.append((mpk, i, *r[:4]))
                 seen: set[int] = set()
-                for who in r.reactors:
-                    if who.peer is None or who.peer.peer_id is None:
+                for kind, peer_id, name, when in r[4]:
+                    if peer_id is None:
                         continue
-                    acc = self.account_id(conn, who.peer)
+                    acc = self.account_id(conn, PeerRef(kind, peer_id, name))
                     if acc in seen:
                         continue
                     seen.add(acc)
-                    reactor_rows.append((mpk, i, acc, who.date_utc))
-                    self.observe_name(acc, "display_name", who.peer.name, who.date_utc, ev, pos.byte_offset)
+                    reactor_rows.append((mpk, i, acc, when))
+                    self.observe_name(acc, "display_name", name, when, ev, msg.byte_offset)
         self._flush_accounts(conn)
         insert_rows(conn, messages, MESSAGE_COLS, new_rows)
-        insert_rows(conn, message_sightings, SIGHTING_COLS, sightings_old, ignore_conflicts=True)
+        insert_rows(conn, message_sightings, SIGHTING_COLS, seen_again, ignore_conflicts=True)
         insert_rows(conn, entities, ENTITY_COLS, ent_rows)
         insert_rows(conn, media, MEDIA_COLS, media_rows)
         insert_rows(conn, reactions, REACTION_COLS, react_rows)
-        insert_rows(conn, reaction_actors, REACTOR_COLS, reactor_rows)
-        if sightings_old and not self.reconcile_only:
+        insert_rows(conn, reaction_actors, REACTOR_COLS, reactor_rows, ignore_conflicts=True)
+        if seen_again and not reconcile:
             conn.execute(
                 update(messages)
-                .where(messages.c.id.in_([s[0] for s in sightings_old]))
+                .where(messages.c.id.in_([s[0] for s in seen_again]))
                 .values(last_import_id=import_id)
             )
 
-    def _sender(self, conn: Connection, rec: MessageRecord, ev: int, chat: ChatState,
-                exporter: int | None) -> int | None:
-        if rec.sender is None or self.reconcile_only:
+    def _tally(self, chat: ChatState, msg: PreparedMessage) -> None:
+        """What this export holds for the chat: its real date range, count and placeholders."""
+        d = msg.date_utc
+        if d is not None:
+            if chat.first_utc is None or d < chat.first_utc:
+                chat.first_utc = d
+            if chat.last_utc is None or d > chat.last_utc:
+                chat.last_utc = d
+        chat.n += 1
+        for m in msg.media:
+            if m[2] and m[0] != "thumbnail":  # a skipped file's thumbnail goes with it
+                per_chat = self.counts.placeholders.setdefault(chat.key, {})
+                per_chat[m[2]] = per_chat.get(m[2], 0) + 1
+
+    def _count_media(self, m: tuple[Any, ...], file_ev: int | None, issue: str | None) -> None:
+        if m[2]:
+            return  # a placeholder: counted per export in _tally
+        if file_ev is not None:
+            self.counts.media_present += 1
+        elif issue == "unsafe_path":
+            self.counts.media_unsafe += 1
+        else:
+            self.counts.media_missing += 1
+
+    def _later_media(self, conn: Connection, message_pk: int, msg: PreparedMessage) -> None:
+        """A later export may hold a file an earlier one left out: link it, losing nothing."""
+        if not any(m[1] for m in msg.media):
+            return
+        stored = {r.idx: r for r in conn.execute(
+            select(media.c.idx, media.c.role, media.c.file_evidence_id).where(media.c.message_pk == message_pk))}
+        for i, m in enumerate(msg.media):
+            row = stored.get(i)
+            if m[1] is None or (row is not None and row.file_evidence_id is not None):
+                continue
+            file_ev, issue = self._media_file(conn, m[1], msg)
+            self._count_media(m, file_ev, issue)
+            if file_ev is None:
+                continue
+            if row is None:
+                insert_rows(conn, media, MEDIA_COLS,
+                            [(message_pk, i, m[0], m[1], True, m[2], m[3], None, *m[4:], file_ev)])
+            elif row.role == m[0]:
+                conn.execute(update(media).where(media.c.message_pk == message_pk, media.c.idx == i)
+                             .values(relpath=m[1], present=True, issue=None, file_evidence_id=file_ev))
+
+    def _sender(self, conn: Connection, msg: PreparedMessage, ev: int, chat: ChatState) -> int | None:
+        if msg.sender is None:
             return None
-        acc = self.account_id(conn, rec.sender)
-        if rec.details.get("sender_name_null"):
+        acc = self._by_sender.get(msg.sender)
+        if acc is None:
+            acc = self._by_sender[msg.sender] = self.account_id(conn, _peer(msg.sender))
+        if msg.sender_deleted:
             self._deleted_accounts.add(acc)
         else:
-            self.observe_name(acc, "display_name", rec.sender.name, rec.date_utc, ev, rec.position.byte_offset)
-        if exporter is not None and acc != exporter:
+            self.observe_name(acc, "display_name", msg.sender[2], msg.date_utc, ev, msg.byte_offset)
+        if self.exporter_account is not None and acc != self.exporter_account:
             chat.other_senders = True
         return acc
 
-    def _new_version(self, conn: Connection, old: Any, rec: MessageRecord, chash: str, ev: int) -> None:
+    def _new_version(self, conn: Connection, old: Any, msg: PreparedMessage, ev: int) -> None:
         known = conn.execute(
             select(message_versions.c.content_hash).where(message_versions.c.message_pk == old.id)
         ).scalars().all()
-        if chash in known:
+        if msg.content_hash in known:
             self.counts.unchanged += 1
             return
         self.counts.new_versions += 1
@@ -467,14 +473,15 @@ class RecordWriter:
             )])
         n += 1
         insert_rows(conn, message_versions, VERSION_COLS, [(
-            old.id, n, rec.text, rec.edited_utc, chash, self.import_id, ev, rec.position.byte_offset,
-            rec.position.page, _length(rec),
+            old.id, n, msg.text, msg.edited_utc, msg.content_hash, self.import_id, ev, msg.byte_offset,
+            msg.page, msg.byte_length,
         )])
         values: dict[str, Any] = {"n_versions": n}
-        if (rec.edited_utc or 0) >= (old.edited_utc or 0):
+        if (msg.edited_utc or 0) >= (old.edited_utc or 0):
             # The message row shows the latest version (by edit time); all are in message_versions.
-            values.update(text=rec.text, edited_utc=rec.edited_utc, content_hash=chash, byte_length=_length(rec),
-                          evidence_id=ev, byte_offset=rec.position.byte_offset, page=rec.position.page)
+            values.update(text=msg.text, edited_utc=msg.edited_utc, content_hash=msg.content_hash,
+                          byte_length=msg.byte_length, evidence_id=ev, byte_offset=msg.byte_offset,
+                          page=msg.page)
         conn.execute(update(messages).where(messages.c.id == old.id).values(**values))
 
     def flush(self, conn: Connection) -> None:

@@ -25,14 +25,14 @@ def case_summary(conn: Connection) -> dict[str, Any]:
         return int(conn.execute(q).scalar() or 0)
 
     first, last = conn.execute(select(func.min(messages.c.date_utc), func.max(messages.c.date_utc))).one()
-    by_kind = dict(conn.execute(select(messages.c.kind, func.count()).group_by(messages.c.kind)).all())
-    placeholders = dict(conn.execute(
+    by_kind: dict[str, int] = dict(conn.execute(select(messages.c.kind, func.count()).group_by(messages.c.kind)).all())
+    placeholders: dict[str, int] = dict(conn.execute(
         select(media.c.placeholder, func.count()).where(media.c.placeholder.is_not(None))
         .group_by(media.c.placeholder)).all())
-    warnings = dict(conn.execute(
+    warnings: dict[str, int] = dict(conn.execute(
         select(import_log.c.code, func.count()).where(import_log.c.kind == "notice")
         .group_by(import_log.c.code)).all())
-    repairs = dict(conn.execute(
+    repairs: dict[str, int] = dict(conn.execute(
         select(import_log.c.code, func.count()).where(import_log.c.kind == "repair")
         .group_by(import_log.c.code)).all())
     return {

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 from veilleur.errors import BadInput, UnsafeInput
 
@@ -170,7 +171,13 @@ class ZipContainer(ExportContainer):
     def open(self, rel: str) -> BinaryIO:
         # ZipExtFile stops at the declared size and checks the CRC, so a member cannot inflate
         # beyond what was vetted above.
-        return self.zf.open(self._info(rel))  # type: ignore[return-value]
+        info = self._info(rel)
+        where = f"{self.label}!{info.filename}"
+        try:
+            f = self.zf.open(info)
+        except _DAMAGED as e:
+            raise BadInput(f"damaged zip member ({e})", file=where) from e
+        return _ZipMember(f, where)  # type: ignore[return-value]
 
     def exists(self, rel: str) -> bool:
         try:
@@ -187,6 +194,39 @@ class ZipContainer(ExportContainer):
 
     def close(self) -> None:
         self.zf.close()
+
+
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError)
+"""What reading a damaged zip member raises: bad CRC, bad deflate data, data cut short."""
+
+
+class _ZipMember:
+    """A zip member being read: damage found while inflating it is :class:`BadInput` naming it."""
+
+    def __init__(self, f: IO[bytes], where: str) -> None:
+        self._f = f
+        self._where = where
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._f.read(n)
+        except _DAMAGED as e:
+            raise BadInput(f"damaged zip member ({e})", file=self._where) from e
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        try:
+            return self._f.seek(offset, whence)
+        except _DAMAGED as e:
+            raise BadInput(f"damaged zip member ({e})", file=self._where) from e
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._f, name)
+
+    def __enter__(self) -> _ZipMember:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._f.close()
 
 
 def open_container(path: Path) -> ExportContainer:

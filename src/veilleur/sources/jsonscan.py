@@ -24,8 +24,9 @@ from veilleur.errors import BadInput
 CHUNK = 1 << 22
 _WS = b" \t\r\n"
 # An escape ``\xHH`` is invalid JSON only if its backslash is itself unescaped, i.e. preceded by
-# an even number of backslashes.
-_BAD_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\x([0-9A-Fa-f]{2})")
+# an even number of backslashes. A NUL (``\x00`` as Telegram writes it, or ``\u0000``) is read as
+# U+FFFD, as the HTML reader does: PostgreSQL text cannot hold it, and SQLite must store the same.
+_BAD_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\(?:x([0-9A-Fa-f]{2})|u0000)")
 _SPECIAL = re.compile(rb'["{}\[\]]')
 _NUMBER_END = re.compile(rb"[,}\]\s]")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes kept by surrogateescape
@@ -209,15 +210,20 @@ class JsonScanner:
 
     # -- decoding -----------------------------------------------------------------------------
     def _repair(self, data: bytes, at: int, *, report: bool = True) -> bytes:
-        if b"\\x" not in data:
+        if b"\\x" not in data and b"\\u0000" not in data:
             return data
 
         def fix(m: re.Match[bytes]) -> bytes:
+            hh = m.group(2)
+            nul = hh is None or hh == b"00"
             if report and self.on_repair is not None:
                 where = at + m.start() + len(m.group(1))
-                hh = m.group(2).decode()
-                self.on_repair(where, "invalid_escape", f"\\x{hh} read as \\u00{hh}")
-            return m.group(1) + b"\\u00" + m.group(2)
+                if hh is None:
+                    self.on_repair(where, "nul_byte", "\\u0000 (NUL) read as U+FFFD")
+                else:
+                    got = "U+FFFD (NUL)" if nul else f"\\u00{hh.decode()}"
+                    self.on_repair(where, "invalid_escape", f"\\x{hh.decode()} read as {got}")
+            return m.group(1) + (b"\\ufffd" if nul else b"\\u00" + hh)
 
         return _BAD_ESCAPE.sub(fix, data)
 
@@ -230,7 +236,7 @@ class JsonScanner:
         cached = self._decoded
         if cached is not None and cached[0] == at:
             self._decoded = None
-            if len(cached[1]) != end - start:  # repairs were made: report them now
+            if cached[1] != self.buf[start:end]:  # repairs were made: report them now
                 self._repair(self.buf[start:end], at)
             return cached[1], cached[2]
         original = self.buf[start:end]
@@ -345,7 +351,7 @@ def _first_bad_utf8(data: bytes) -> int | None:
 
 def _original_pos(original: bytes | None, pos: int) -> int:
     """Map an index in repaired bytes back to ``original`` (each ``\\xHH`` grew into ``\\u00HH``)."""
-    if original is None or b"\\x" not in original:
+    if original is None or (b"\\x" not in original and b"\\u0000" not in original):
         return pos
     grown = 0
     for m in _BAD_ESCAPE.finditer(original):
@@ -354,5 +360,6 @@ def _original_pos(original: bytes | None, pos: int) -> int:
             break
         if pos < escape + 6:
             return escape - grown
-        grown += 2
+        if m.group(2) is not None:  # \xHH grew by 2 bytes, \u0000 kept its length
+            grown += 2
     return pos - grown

@@ -272,8 +272,8 @@ class _Reader:
         mtype = obj.get("type")
         kind = mtype if mtype in ("message", "service", "unsupported") else "message"
         unix = obj.get("date_unixtime")
-        if unix.__class__ is str and unix.isdigit():  # type: ignore[union-attr]
-            date: int | None = int(unix)  # type: ignore[arg-type]
+        if unix.__class__ is str and unix.isdigit():
+            date: int | None = int(unix)
             basis: TimeBasis | None = "unixtime"
         else:
             date, basis = self._time(obj, "date")

@@ -1,0 +1,105 @@
+"""``veilleur demo``: generate the synthetic case, import it whole, and check what was concluded.
+
+:func:`run_demo` writes the four demo exports (:mod:`veilleur.demo.generate`), creates a SQLite
+case beside them, imports every export in the ground truth's ``import_order`` with the exporting
+PC's UTC offset the ground truth states (needed by the old HTML export, whose titles carry none),
+prints the case summary, and compares the case with ``ground_truth.json``
+(:func:`veilleur.demo.check.check_ground_truth`). Everything is synthetic and harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from veilleur.case import init_case
+from veilleur.demo.check import check_ground_truth
+from veilleur.demo.generate import generate_demo_case
+from veilleur.errors import VeilleurError
+from veilleur.ingest.importer import ImportOptions, import_export
+from veilleur.outputs.summary import case_summary
+from veilleur.sources.telegram_common import utc_offset
+
+__all__ = ["MARKER", "run_demo"]
+
+MARKER = ".veilleur-demo"
+"""Written first in the demo folder, so that ``veilleur demo`` may replace it (and only it) later."""
+
+
+def _summary_table(s: dict[str, Any]) -> Table:
+    """The case summary as ``veilleur summary`` shows it."""
+    t = Table(title="Case summary", show_header=False)
+    for k, v in s.items():
+        t.add_row(k.replace("_", " "), ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict)
+                  else str(v))
+    return t
+
+
+def _export_line(name: str, facts: dict[str, Any], status: str, report: dict[str, Any]) -> str:
+    c = report.get("counters", {})
+    how = f"{'+'.join(facts['formats'])}, {facts['layout'].replace('_', ' ')}"
+    if status == "unchanged":
+        return f"  {name} ({how}): already imported, nothing changed"
+    parts = [
+        f"{c.get('messages', 0) - c.get('reconciled', 0)} messages",
+        f"{c.get('new', 0)} new",
+        f"{c.get('unchanged', 0)} seen before",
+        f"{c.get('new_versions', 0)} new versions",
+    ]
+    if c.get("reconciled"):
+        parts.append(f"{c['reconciled']} HTML messages reconciled with the JSON")
+    parts += [
+        f"{c.get('media_present', 0)} media saved",
+        f"{c.get('repairs', 0)} repairs",
+        f"{report.get('possibly_deleted_flagged', 0)} flagged possibly deleted",
+    ]
+    if c.get("exporter_records"):
+        parts.append(f"{c['exporter_records']} exporter records")
+    return f"  {name} ({how}): " + ", ".join(parts)
+
+
+def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -> bool:
+    """Generate, import and check the demo case under ``out_dir``; True when the ground truth holds."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MARKER).write_text("Synthetic Veilleur demo case; 'veilleur demo' may replace this folder.\n",
+                                  encoding="utf-8")
+    started = time.monotonic()
+    truth_path = generate_demo_case(out_dir, seed)
+    truth: dict[str, Any] = json.loads(truth_path.read_text(encoding="utf-8"))
+    console.print(f"[bold]Veilleur demo[/] (seed {seed}): {len(truth['import_order'])} synthetic Telegram "
+                  f"Desktop exports written to {out_dir / 'exports'} in {time.monotonic() - started:.1f} s")
+
+    case = init_case(out_dir / "case", name=f"Veilleur demo (seed {seed})", operator=operator)
+    try:
+        console.print(f"Case created in {case.root}; importing in order:")
+        for name in truth["import_order"]:
+            facts = truth["exports"][name]
+            offset = facts.get("utc_offset")
+            options = ImportOptions(operator, utc_offset(offset) if offset else None)
+            try:
+                result = import_export(case, out_dir / "exports" / name, options)
+            except VeilleurError as e:
+                console.print(f"  [red]{name}: import failed:[/] {e}")
+                return False
+            console.print(_export_line(name, facts, result.status, result.report))
+        with case.engine.connect() as conn:
+            console.print(_summary_table(case_summary(conn)))
+            mismatches = check_ground_truth(conn, truth)
+    finally:
+        case.close()
+
+    if mismatches:
+        console.print(f"[red bold]Ground truth check failed[/]: {len(mismatches)} mismatches "
+                      f"with {truth_path.name}")
+        for m in mismatches:
+            console.print(f"  - {m}", style="red", markup=False, highlight=False)
+    else:
+        console.print(f"[green bold]Ground truth check passed[/]: the case matches {truth_path.name} "
+                      f"({time.monotonic() - started:.1f} s in all).")
+    return not mismatches
