@@ -98,10 +98,14 @@ def main() -> None:
             iw, irss, iout = _run(IMPORT, str(folder), str(Path(tmp) / "case"))
         assert int(bout.split()[0]) == n == int(iout.strip()), (bout, iout)
         print(f"\n{n:,} messages, {mb:.0f} MB")
-        print(f"  baseline ijson parse-only ({bout.split()[1]}): {bw:6.1f} s  {n / bw:9,.0f} msg/s  "
-              f"{mb / bw:5.1f} MB/s  peak {brss:5.0f} MB")
-        print(f"  veilleur import to SQLite          : {iw:6.1f} s  {n / iw:9,.0f} msg/s  "
-              f"{mb / iw:5.1f} MB/s  peak {irss:5.0f} MB")
+        print(
+            f"  baseline ijson parse-only ({bout.split()[1]}): {bw:6.1f} s  {n / bw:9,.0f} msg/s  "
+            f"{mb / bw:5.1f} MB/s  peak {brss:5.0f} MB"
+        )
+        print(
+            f"  veilleur import to SQLite          : {iw:6.1f} s  {n / iw:9,.0f} msg/s  "
+            f"{mb / iw:5.1f} MB/s  peak {irss:5.0f} MB"
+        )
         print(f"  import / baseline throughput: {bw / iw:.2f}")
 
 

@@ -60,8 +60,10 @@ def import_all(case: Case, demo: Demo) -> list[ImportResult]:
 
 
 def row_counts(conn: Connection) -> dict[str, int]:
-    return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
-            for t in metadata.sorted_tables}
+    return {
+        t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+        for t in metadata.sorted_tables
+    }
 
 
 def chat_id(conn: Connection, truth_key: str) -> int:
@@ -142,8 +144,11 @@ def test_ground_truth_check_can_fail(case: Case, demo: Demo) -> None:
         # The case side: unflag a possibly deleted message, forget a deleted account.
         group = chat_id(conn, _group(truth))
         gone = truth["case"]["possibly_deleted"][_group(truth)][0]
-        conn.execute(update(messages).where(messages.c.chat_id == group, messages.c.message_id == gone)
-                     .values(possibly_deleted=False))
+        conn.execute(
+            update(messages)
+            .where(messages.c.chat_id == group, messages.c.message_id == gone)
+            .values(possibly_deleted=False)
+        )
         dead = store_key(truth["case"]["deleted_account_ids"][0])
         conn.execute(update(accounts).where(accounts.c.key == dead).values(deleted_seen=False))
         found = check_ground_truth(conn, truth)
@@ -177,15 +182,18 @@ def test_json_and_html_of_one_export_are_reconciled(case: Case, demo: Demo) -> N
     assert [c["messages"] for c in result.report["chats"]] == [len(json_ids)]
     with case.engine.connect() as conn:
         group = chat_id(conn, _group(truth))
-        stored = conn.execute(select(messages.c.message_id, messages.c.id, evidence.c.relpath)
-                              .join(evidence, evidence.c.id == messages.c.evidence_id)
-                              .where(messages.c.chat_id == group)).all()
+        stored = conn.execute(
+            select(messages.c.message_id, messages.c.id, evidence.c.relpath)
+            .join(evidence, evidence.c.id == messages.c.evidence_id)
+            .where(messages.c.chat_id == group)
+        ).all()
         assert sorted(r.message_id for r in stored) == sorted(json_ids)
         assert {r.relpath for r in stored} == {"result.json"}
         seen = conn.execute(
             select(message_sightings.c.message_pk, message_sightings.c.page, evidence.c.relpath)
             .join(evidence, evidence.c.id == message_sightings.c.evidence_id)
-            .where(message_sightings.c.import_id == result.import_id)).all()
+            .where(message_sightings.c.import_id == result.import_id)
+        ).all()
     on_pages = [s for s in seen if HTML_PAGE.search(s.relpath)]
     assert {s.relpath for s in seen if s not in on_pages} <= {"result.json"}
     assert all(s.page == s.relpath for s in on_pages)
@@ -196,15 +204,31 @@ def test_every_message_cites_its_bytes(case: Case, demo: Demo) -> None:
     import_all(case, demo)
     with case.engine.connect() as conn:
         rows = conn.execute(
-            select(messages.c.message_id, messages.c.evidence_id, messages.c.byte_offset,
-                   messages.c.page, evidence.c.original_path, evidence.c.relpath)
-            .join(evidence, evidence.c.id == messages.c.evidence_id, isouter=True)).all()
-        places = [("sighting", r) for r in conn.execute(
-            select(message_sightings.c.byte_offset, evidence.c.original_path, evidence.c.relpath)
-            .join(evidence, evidence.c.id == message_sightings.c.evidence_id)).all()]
-        places += [("version", r) for r in conn.execute(
-            select(message_versions.c.byte_offset, evidence.c.original_path, evidence.c.relpath)
-            .join(evidence, evidence.c.id == message_versions.c.evidence_id)).all()]
+            select(
+                messages.c.message_id,
+                messages.c.evidence_id,
+                messages.c.byte_offset,
+                messages.c.page,
+                evidence.c.original_path,
+                evidence.c.relpath,
+            ).join(evidence, evidence.c.id == messages.c.evidence_id, isouter=True)
+        ).all()
+        places = [
+            ("sighting", r)
+            for r in conn.execute(
+                select(message_sightings.c.byte_offset, evidence.c.original_path, evidence.c.relpath).join(
+                    evidence, evidence.c.id == message_sightings.c.evidence_id
+                )
+            ).all()
+        ]
+        places += [
+            ("version", r)
+            for r in conn.execute(
+                select(message_versions.c.byte_offset, evidence.c.original_path, evidence.c.relpath).join(
+                    evidence, evidence.c.id == message_versions.c.evidence_id
+                )
+            ).all()
+        ]
     assert len(rows) == sum(len(v) for v in demo[1]["case"]["distinct_message_ids"].values())
     assert [r.message_id for r in rows if r.evidence_id is None or r.byte_offset is None] == []
     files: dict[str, bytes] = {}
@@ -212,7 +236,7 @@ def test_every_message_cites_its_bytes(case: Case, demo: Demo) -> None:
     for kind, r in [("message", r) for r in rows] + places:
         data = files.setdefault(r.original_path, Path(r.original_path).read_bytes())
         start = b"{" if r.relpath.endswith(".json") else b"<div"
-        head = data[r.byte_offset:r.byte_offset + 200]
+        head = data[r.byte_offset : r.byte_offset + 200]
         if not head.startswith(start) or (start == b"<div" and b'id="message' not in head):
             bad.append((kind, r.relpath, r.byte_offset))
     assert bad == []
@@ -230,18 +254,21 @@ def test_exporter_records_are_kept(case: Case, demo: Demo) -> None:
             select(exporter_records, accounts.c.key.label("account_key"))
             .join(accounts, accounts.c.id == exporter_records.c.account_id, isouter=True)
             .where(exporter_records.c.import_id == result.import_id)
-            .order_by(exporter_records.c.section, exporter_records.c.idx)).all()
+            .order_by(exporter_records.c.section, exporter_records.c.idx)
+        ).all()
         central_names = conn.execute(
             select(account_names.c.name_kind, account_names.c.value)
             .join(accounts, accounts.c.id == account_names.c.account_id)
-            .where(accounts.c.key == store_key(truth["case"]["central_account_id"]))).all()
+            .where(accounts.c.key == store_key(truth["case"]["central_account_id"]))
+        ).all()
     by_section: dict[str, list[Any]] = {}
     for r in rows:
         by_section.setdefault(r.section, []).append(r)
     contacts = doc["contacts"]["list"]
     assert [r.phone for r in by_section["contacts"]] == [c.get("phone_number") for c in contacts]
     assert [r.account_key for r in by_section["contacts"]] == [
-        f"telegram:user:{c['user_id']}" if "user_id" in c else None for c in contacts]
+        f"telegram:user:{c['user_id']}" if "user_id" in c else None for c in contacts
+    ]
     assert [json.loads(r.data) for r in by_section["contacts"]] == contacts
     sessions = doc["sessions"]["list"]
     assert [r.ip for r in by_section["sessions"]] == [s["last_ip"] for s in sessions]
@@ -260,8 +287,13 @@ def test_accounts_keep_every_display_name(case: Case, demo: Demo) -> None:
     with case.engine.connect() as conn:
         for key, names in renamed.items():
             rows = conn.execute(
-                select(account_names.c.value, account_names.c.import_id, account_names.c.first_seen_utc,
-                       account_names.c.last_seen_utc, account_names.c.n_seen)
+                select(
+                    account_names.c.value,
+                    account_names.c.import_id,
+                    account_names.c.first_seen_utc,
+                    account_names.c.last_seen_utc,
+                    account_names.c.n_seen,
+                )
                 .join(accounts, accounts.c.id == account_names.c.account_id)
                 .where(accounts.c.key == store_key(key), account_names.c.name_kind == "display_name")
             ).all()
@@ -296,21 +328,37 @@ def test_html_media_paths_are_relative_to_their_page(case: Case, tmp_path: Path)
     assert result.report["counters"]["media_unsafe"] == 0
     with case.engine.connect() as conn:
         rows = conn.execute(
-            select(messages.c.message_id, media.c.role, media.c.relpath, media.c.present, media.c.issue,
-                   evidence.c.relpath.label("file"))
+            select(
+                messages.c.message_id,
+                media.c.role,
+                media.c.relpath,
+                media.c.present,
+                media.c.issue,
+                evidence.c.relpath.label("file"),
+            )
             .join(media, media.c.message_pk == messages.c.id)
-            .join(evidence, evidence.c.id == media.c.file_evidence_id, isouter=True)).all()
+            .join(evidence, evidence.c.id == media.c.file_evidence_id, isouter=True)
+        ).all()
     main = [r for r in rows if r.role == "photo"]
     assert [(r.message_id, r.relpath, r.present, r.issue, r.file) for r in main] == [
-        (10, "../../" + photo, True, None, photo)]
+        (10, "../../" + photo, True, None, photo)
+    ]
 
 
 def test_demo_command(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["--operator", "tester", "demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    for words in ("Case summary", "messages", "date range", "repairs", "warnings", "group-2026-03",
-                  "dm-html-old", "Ground truth check passed"):
+    for words in (
+        "Case summary",
+        "messages",
+        "date range",
+        "repairs",
+        "warnings",
+        "group-2026-03",
+        "dm-html-old",
+        "Ground truth check passed",
+    ):
         assert words in result.output
     assert (out / ".veilleur-demo").is_file()
     assert (out / "case" / "case.sqlite").is_file()

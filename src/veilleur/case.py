@@ -47,8 +47,9 @@ def _sqlite_url(root: Path) -> str:
     return f"sqlite:///{(root / SQLITE_NAME).resolve()}"
 
 
-def init_case(root: Path, *, name: str | None = None, database_url: str | None = None,
-              operator: str | None = None) -> Case:
+def init_case(
+    root: Path, *, name: str | None = None, database_url: str | None = None, operator: str | None = None
+) -> Case:
     """Create a case folder and its database schema. Refuses to reuse an existing case."""
     if (root / CASE_FILE).exists():
         raise CaseError("a case already exists here", file=str(root))
@@ -57,10 +58,13 @@ def init_case(root: Path, *, name: str | None = None, database_url: str | None =
     case = Case(root, str(settings["name"]), database_url or _sqlite_url(root))
     upgrade(case.engine)
     with case.engine.begin() as conn:
-        conn.execute(insert(case_meta), [
-            {"key": "name", "value": case.name},
-            {"key": "created_by", "value": operator or default_operator()},
-        ])
+        conn.execute(
+            insert(case_meta),
+            [
+                {"key": "name", "value": case.name},
+                {"key": "created_by", "value": operator or default_operator()},
+            ],
+        )
     (root / CASE_FILE).write_bytes(orjson.dumps(settings, option=orjson.OPT_INDENT_2))
     return case
 
@@ -69,8 +73,9 @@ def open_case(root: Path) -> Case:
     """Open an existing case, migrating its schema if this Veilleur is newer."""
     path = root / CASE_FILE
     if not path.exists():
-        raise CaseError(f"no case here (no {CASE_FILE}); create one with 'veilleur case init'",
-                        file=str(root))
+        raise CaseError(
+            f"no case here (no {CASE_FILE}); create one with 'veilleur case init'", file=str(root)
+        )
     try:
         settings = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as e:

@@ -42,10 +42,21 @@ class Ctx:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--case", "case_dir", envvar="VEILLEUR_CASE", default=".", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Case folder.")
-@click.option("--operator", envvar="VEILLEUR_OPERATOR", default=None,
-              help="Who is acting (recorded in custody). Default: login name.")
+@click.option(
+    "--case",
+    "case_dir",
+    envvar="VEILLEUR_CASE",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Case folder.",
+)
+@click.option(
+    "--operator",
+    envvar="VEILLEUR_OPERATOR",
+    default=None,
+    help="Who is acting (recorded in custody). Default: login name.",
+)
 @click.pass_context
 def cli(ctx: click.Context, case_dir: Path, operator: str | None) -> None:
     """Veilleur: case analysis of lawfully held messaging exports."""
@@ -82,14 +93,23 @@ class _Bar:
 
 @cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False, path_type=Path))
-@click.option("--utc-offset", "offset", help="Exporter's UTC offset (e.g. +01:00), for exports without "
-              "date_unixtime and for HTML titles without an offset.")
+@click.option(
+    "--utc-offset",
+    "offset",
+    help="Exporter's UTC offset (e.g. +01:00), for exports without "
+    "date_unixtime and for HTML titles without an offset.",
+)
 @click.option("--lenient-utf8", is_flag=True, help="Import invalid UTF-8 as U+FFFD (each repair logged).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the machine-readable import report (JSON) here.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the machine-readable import report (JSON) here.",
+)
 @click.pass_obj
-def import_cmd(obj: Ctx, paths: tuple[Path, ...], offset: str | None, lenient_utf8: bool,
-               report_path: Path | None) -> None:
+def import_cmd(
+    obj: Ctx, paths: tuple[Path, ...], offset: str | None, lenient_utf8: bool, report_path: Path | None
+) -> None:
     """Import Telegram Desktop exports (folders, zips, result.json or messages.html)."""
     case = obj.case()
     tz = utc_offset(offset) if offset else None
@@ -102,8 +122,15 @@ def import_cmd(obj: Ctx, paths: tuple[Path, ...], offset: str | None, lenient_ut
 
 
 def run_import(case: Case, path: Path, options: ImportOptions, *, quiet: bool = False) -> ImportResult:
-    with Progress(TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn(),
-                  TimeRemainingColumn(), console=err, transient=True, disable=quiet) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=quiet,
+    ) as progress:
         result = import_export(case, path, options, _Bar(progress))
     c = result.report.get("counters", {})
     if result.status == "unchanged":
@@ -111,7 +138,8 @@ def run_import(case: Case, path: Path, options: ImportOptions, *, quiet: bool = 
     elif not quiet:
         out.print(
             f"{path}: import #{result.import_id}{' (resumed)' if result.resumed else ''}: "
-            f"{c.get('messages', 0)} messages ({c.get('new', 0)} new, {c.get('new_versions', 0)} new versions, "
+            f"{c.get('messages', 0)} messages ({c.get('new', 0)} new, "
+            f"{c.get('new_versions', 0)} new versions, "
             f"{c.get('reconciled', 0)} HTML reconciled), {c.get('repairs', 0)} repairs, "
             f"{result.report.get('possibly_deleted_flagged', 0)} flagged possibly deleted"
         )
@@ -146,8 +174,11 @@ def evidence_verify(obj: Ctx) -> None:
             n += 1
             if v.status != "unchanged":
                 bad += 1
-                out.print(f"[red]{v.status.upper()}[/] #{v.evidence_id} {escape(v.original_path)} "
-                          f"(registered {v.expected}, now {v.found or '-'})", soft_wrap=True)
+                out.print(
+                    f"[red]{v.status.upper()}[/] #{v.evidence_id} {escape(v.original_path)} "
+                    f"(registered {v.expected}, now {v.found or '-'})",
+                    soft_wrap=True,
+                )
     out.print(f"{n} evidence files checked, {bad} changed or missing.")
     if bad:
         sys.exit(1)
@@ -161,15 +192,33 @@ def imports_cmd(obj: Ctx, as_json: bool) -> None:
     with obj.case().engine.connect() as conn:
         rows = conn.execute(select(imports).order_by(imports.c.id)).all()
     if as_json:
-        out.print_json(orjson.dumps([
-            {"id": r.id, "status": r.status, "source": r.source_path, "error": r.error,
-             "report": orjson.loads(r.report) if r.report else None} for r in rows
-        ]).decode())
+        out.print_json(
+            orjson.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "status": r.status,
+                        "source": r.source_path,
+                        "error": r.error,
+                        "report": orjson.loads(r.report) if r.report else None,
+                    }
+                    for r in rows
+                ]
+            ).decode()
+        )
         return
     t = Table("id", "status", "format", "layout", "started", "operator", "source", "error")
     for r in rows:
-        t.add_row(str(r.id), r.status, r.format, r.layout or "", r.started_at, r.operator, r.source_path,
-                  r.error or "")
+        t.add_row(
+            str(r.id),
+            r.status,
+            r.format,
+            r.layout or "",
+            r.started_at,
+            r.operator,
+            r.source_path,
+            r.error or "",
+        )
     out.print(t)
 
 
@@ -189,14 +238,22 @@ def summary_cmd(obj: Ctx, as_json: bool) -> None:
 def print_summary(s: dict[str, Any]) -> None:
     t = Table(title="Case summary", show_header=False)
     for k, v in s.items():
-        t.add_row(k.replace("_", " "), ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict)
-                  else str(v))
+        t.add_row(
+            k.replace("_", " "),
+            ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else str(v),
+        )
     out.print(t)
 
 
 @cli.command("demo")
-@click.option("--out", "out_dir", default="demo-case", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Where to write the demo case.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="demo-case",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the demo case.",
+)
 @click.option("--seed", default=7, show_default=True)
 @click.pass_obj
 def demo_cmd(obj: Ctx, out_dir: Path, seed: int) -> None:

@@ -88,8 +88,14 @@ def _register(
     at = now_iso()
     new_id = conn.execute(
         insert(evidence).values(
-            sha256=digest, size=size, original_path=original, relpath=rel, kind=kind,
-            parent_id=parent_id, registered_at=at, operator=operator,
+            sha256=digest,
+            size=size,
+            original_path=original,
+            relpath=rel,
+            kind=kind,
+            parent_id=parent_id,
+            registered_at=at,
+            operator=operator,
         )
     ).inserted_primary_key[0]  # type: ignore[index]
     conn.execute(
@@ -135,10 +141,15 @@ def verify(conn: Connection, operator: str) -> Iterator[Verification]:
             found, status = None, "changed"  # still there, but no longer reads as registered
         conn.execute(
             insert(custody_events).values(
-                evidence_id=row.id, event="verified" if status == "unchanged" else status,
-                at=now_iso(), operator=operator,
-                detail=f"sha256 {found}" if found
-                else "file not found" if status == "missing" else "unreadable",
+                evidence_id=row.id,
+                event="verified" if status == "unchanged" else status,
+                at=now_iso(),
+                operator=operator,
+                detail=f"sha256 {found}"
+                if found
+                else "file not found"
+                if status == "missing"
+                else "unreadable",
             )
         )
         yield Verification(row.id, row.original_path, status, row.sha256, found)

@@ -77,9 +77,7 @@ class _Checker:
         self.truth = truth
         self.case: dict[str, Any] = truth["case"]
         self.found: list[Mismatch] = []
-        self.chat_ids: dict[str, int] = {
-            r.key: r.id for r in conn.execute(select(chats.c.key, chats.c.id))
-        }
+        self.chat_ids: dict[str, int] = {r.key: r.id for r in conn.execute(select(chats.c.key, chats.c.id))}
 
     def expect(self, what: str, expected: Any, found: Any) -> None:
         if expected != found:
@@ -93,8 +91,11 @@ class _Checker:
 
     # -- chats and messages --------------------------------------------------------------------
     def _ids(self, chat_id: int, *where: Any) -> list[int]:
-        return sorted(self.conn.execute(
-            select(messages.c.message_id).where(messages.c.chat_id == chat_id, *where)).scalars())
+        return sorted(
+            self.conn.execute(
+                select(messages.c.message_id).where(messages.c.chat_id == chat_id, *where)
+            ).scalars()
+        )
 
     def messages(self) -> None:
         expected: dict[str, list[int]] = self.case["distinct_message_ids"]
@@ -111,15 +112,23 @@ class _Checker:
         for key, sids in services.items():
             chat_id = self.chat_ids.get(store_key(key))
             if chat_id is not None:
-                self.expect_set(f"service message ids of {key}", sids,
-                                self._ids(chat_id, messages.c.kind == "service"))
+                self.expect_set(
+                    f"service message ids of {key}", sids, self._ids(chat_id, messages.c.kind == "service")
+                )
         first, last = self.conn.execute(
-            select(func.min(messages.c.date_utc), func.max(messages.c.date_utc))).one()
+            select(func.min(messages.c.date_utc), func.max(messages.c.date_utc))
+        ).one()
         self.expect("first message time (UTC epoch)", _epoch(self.case["first_message_utc"]), first)
         self.expect("last message time (UTC epoch)", _epoch(self.case["last_message_utc"]), last)
-        self.expect("messages without a time", 0, self.conn.execute(
-            select(func.count()).select_from(messages).where(messages.c.date_utc.is_(None),
-                                                             messages.c.kind != "unsupported")).scalar())
+        self.expect(
+            "messages without a time",
+            0,
+            self.conn.execute(
+                select(func.count())
+                .select_from(messages)
+                .where(messages.c.date_utc.is_(None), messages.c.kind != "unsupported")
+            ).scalar(),
+        )
 
     def edits(self) -> None:
         edited: list[dict[str, Any]] = self.case["edited_messages"]
@@ -130,30 +139,43 @@ class _Checker:
             stated.add((store_key(e["chat"]), e["id"]))
             if chat_id is None:
                 continue
-            row = self.conn.execute(select(messages.c.id, messages.c.text, messages.c.edited_utc,
-                                           messages.c.n_versions).where(
-                messages.c.chat_id == chat_id, messages.c.message_id == e["id"])).first()
+            row = self.conn.execute(
+                select(messages.c.id, messages.c.text, messages.c.edited_utc, messages.c.n_versions).where(
+                    messages.c.chat_id == chat_id, messages.c.message_id == e["id"]
+                )
+            ).first()
             if row is None:
                 self.found.append(Mismatch(what, e["texts"], None))
                 continue
-            versions = list(self.conn.execute(
-                select(message_versions.c.text).where(message_versions.c.message_pk == row.id)
-                .order_by(message_versions.c.version)).scalars())
+            versions = list(
+                self.conn.execute(
+                    select(message_versions.c.text)
+                    .where(message_versions.c.message_pk == row.id)
+                    .order_by(message_versions.c.version)
+                ).scalars()
+            )
             texts = versions or [row.text]
             self.expect(what, e["texts"], texts)
             self.expect(f"version count of message {e['id']} in {e['chat']}", len(e["texts"]), row.n_versions)
             self.expect(f"message {e['id']} in {e['chat']} shown as edited", True, row.edited_utc is not None)
         multi = self.conn.execute(
-            select(chats.c.key, messages.c.message_id).join(chats, chats.c.id == messages.c.chat_id)
-            .where(messages.c.n_versions > 1)).all()
-        self.expect_set("messages with several versions not in the ground truth", [],
-                        [(k, m) for k, m in multi if (k, m) not in stated])
+            select(chats.c.key, messages.c.message_id)
+            .join(chats, chats.c.id == messages.c.chat_id)
+            .where(messages.c.n_versions > 1)
+        ).all()
+        self.expect_set(
+            "messages with several versions not in the ground truth",
+            [],
+            [(k, m) for k, m in multi if (k, m) not in stated],
+        )
 
     def possibly_deleted(self) -> None:
         expected = {(store_key(k), i) for k, ids in self.case["possibly_deleted"].items() for i in ids}
         found = self.conn.execute(
-            select(chats.c.key, messages.c.message_id).join(chats, chats.c.id == messages.c.chat_id)
-            .where(messages.c.possibly_deleted.is_(True))).all()
+            select(chats.c.key, messages.c.message_id)
+            .join(chats, chats.c.id == messages.c.chat_id)
+            .where(messages.c.possibly_deleted.is_(True))
+        ).all()
         self.expect_set("messages flagged possibly deleted", expected, [(k, m) for k, m in found])
 
     def media(self) -> None:
@@ -166,26 +188,37 @@ class _Checker:
             if chat_id is None:
                 continue
             found = self.conn.execute(
-                select(messages.c.message_id).distinct().join(media, media.c.message_pk == messages.c.id)
-                .where(messages.c.chat_id == chat_id, media.c.present.is_(True),
-                       media.c.role.in_(("photo", "file")))).scalars()
+                select(messages.c.message_id)
+                .distinct()
+                .join(media, media.c.message_pk == messages.c.id)
+                .where(
+                    messages.c.chat_id == chat_id,
+                    media.c.present.is_(True),
+                    media.c.role.in_(("photo", "file")),
+                )
+            ).scalars()
             self.expect_set(f"messages of {key} with a saved photo or file", ids, found)
         broken = self.conn.execute(
-            select(func.count()).select_from(media).where(
-                media.c.present.is_(True), media.c.file_evidence_id.is_(None))).scalar()
+            select(func.count())
+            .select_from(media)
+            .where(media.c.present.is_(True), media.c.file_evidence_id.is_(None))
+        ).scalar()
         self.expect("present media without an evidence file", 0, broken)
-        issues: dict[str, int] = dict(self.conn.execute(
-            select(media.c.issue, func.count()).where(media.c.issue.is_not(None))
-            .group_by(media.c.issue)).all())
+        issues: dict[str, int] = dict(
+            self.conn.execute(
+                select(media.c.issue, func.count()).where(media.c.issue.is_not(None)).group_by(media.c.issue)
+            ).all()
+        )
         self.expect("media missing from their export or refused", {}, issues)
 
     # -- accounts ------------------------------------------------------------------------------
     def _names(self, kind: str) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for key, value in self.conn.execute(
-            select(accounts.c.key, account_names.c.value).join(
-                accounts, accounts.c.id == account_names.c.account_id)
-            .where(account_names.c.name_kind == kind)):
+            select(accounts.c.key, account_names.c.value)
+            .join(accounts, accounts.c.id == account_names.c.account_id)
+            .where(account_names.c.name_kind == kind)
+        ):
             out.setdefault(key, set()).add(value)
         return out
 
@@ -204,15 +237,30 @@ class _Checker:
             self.expect_set(f"display names of {key}", facts["names"], display.get(skey, set()))
             self.expect_set(f"usernames of {key}", facts["usernames"], usernames.get(skey, set()))
         expected_keys = {store_key(k) for k in expected}
-        self.expect_set("accounts with a username not in the ground truth", [],
-                        (k for k in usernames if k not in expected_keys))
-        self.expect_set("deleted accounts", (store_key(k) for k in self.case["deleted_account_ids"]),
-                        (k for k, r in known.items() if r.deleted_seen))
-        central = self.conn.execute(
-            select(accounts.c.key).join(exporter_records, exporter_records.c.account_id == accounts.c.id)
-            .where(exporter_records.c.section == "personal_information")).scalars().all()
-        self.expect("central account (personal_information)", [store_key(self.case["central_account_id"])],
-                    list(central))
+        self.expect_set(
+            "accounts with a username not in the ground truth",
+            [],
+            (k for k in usernames if k not in expected_keys),
+        )
+        self.expect_set(
+            "deleted accounts",
+            (store_key(k) for k in self.case["deleted_account_ids"]),
+            (k for k, r in known.items() if r.deleted_seen),
+        )
+        central = (
+            self.conn.execute(
+                select(accounts.c.key)
+                .join(exporter_records, exporter_records.c.account_id == accounts.c.id)
+                .where(exporter_records.c.section == "personal_information")
+            )
+            .scalars()
+            .all()
+        )
+        self.expect(
+            "central account (personal_information)",
+            [store_key(self.case["central_account_id"])],
+            list(central),
+        )
 
     # -- per export ----------------------------------------------------------------------------
     def exports(self) -> None:
@@ -247,23 +295,37 @@ class _Checker:
                 self.expect(f"{folder}: placeholders of {key} (report)", want, rep.get("placeholders"))
                 ids = chat["message_ids"]
                 self.expect(f"{folder}: message count of {key}", len(ids), rep.get("messages"))
-                self.expect(f"{folder}: date range of {key}", self._range(self.chat_ids.get(skey), ids),
-                            (rep.get("first"), rep.get("last")))
+                self.expect(
+                    f"{folder}: date range of {key}",
+                    self._range(self.chat_ids.get(skey), ids),
+                    (rep.get("first"), rep.get("last")),
+                )
                 coverage = "own_messages_only" if chat["only_own_messages"] else "all"
                 self.expect(f"{folder}: coverage of {key}", coverage, self._coverage(skey, imp.id))
-            self.expect(f"{folder}: chats in the import report", sorted(store_key(k) for k in facts["chats"]),
-                        sorted(per_chat))
+            self.expect(
+                f"{folder}: chats in the import report",
+                sorted(store_key(k) for k in facts["chats"]),
+                sorted(per_chat),
+            )
             self._times(folder, facts, imp.id)
             repairs = self.conn.execute(
-                select(func.count()).select_from(import_log).where(
-                    import_log.c.import_id == imp.id, import_log.c.kind == "repair",
-                    import_log.c.code == "invalid_escape")).scalar()
+                select(func.count())
+                .select_from(import_log)
+                .where(
+                    import_log.c.import_id == imp.id,
+                    import_log.c.kind == "repair",
+                    import_log.c.code == "invalid_escape",
+                )
+            ).scalar()
             self.expect(f"{folder}: \\xHH escapes repaired", escapes, repairs)
             if escapes:
-                files = set(self.conn.execute(
-                    select(evidence.c.relpath).join(import_log, import_log.c.evidence_id == evidence.c.id)
-                    .where(import_log.c.import_id == imp.id, import_log.c.code == "invalid_escape")
-                ).scalars())
+                files = set(
+                    self.conn.execute(
+                        select(evidence.c.relpath)
+                        .join(import_log, import_log.c.evidence_id == evidence.c.id)
+                        .where(import_log.c.import_id == imp.id, import_log.c.code == "invalid_escape")
+                    ).scalars()
+                )
                 self.expect(f"{folder}: file of the repaired escapes", {"result.json"}, files)
 
     def _times(self, folder: str, facts: dict[str, Any], import_id: int) -> None:
@@ -276,10 +338,13 @@ class _Checker:
         else:
             basis = "local_with_offset"
         rows = self.conn.execute(
-            select(messages.c.message_id, messages.c.time_basis, messages.c.date_utc, messages.c.date_local)
-            .where(messages.c.first_import_id == import_id, messages.c.kind != "unsupported")).all()
-        self.expect(f"{folder}: time basis of its messages", {basis} if rows else set(),
-                    {r.time_basis for r in rows})
+            select(
+                messages.c.message_id, messages.c.time_basis, messages.c.date_utc, messages.c.date_local
+            ).where(messages.c.first_import_id == import_id, messages.c.kind != "unsupported")
+        ).all()
+        self.expect(
+            f"{folder}: time basis of its messages", {basis} if rows else set(), {r.time_basis for r in rows}
+        )
         if basis != "local_with_offset":
             return
         offset = _offset_seconds(facts["utc_offset"])
@@ -291,8 +356,9 @@ class _Checker:
                 local = None
             if local is None or r.date_utc != int(local.timestamp()) - offset:
                 wrong.append(r.message_id)
-        self.expect(f"{folder}: messages whose local time was not shifted by {facts['utc_offset']}",
-                    [], sorted(wrong))
+        self.expect(
+            f"{folder}: messages whose local time was not shifted by {facts['utc_offset']}", [], sorted(wrong)
+        )
 
     def _range(self, chat_id: int | None, ids: list[int]) -> tuple[str | None, str | None]:
         """First and last time of these messages of a chat, as stored (ISO UTC)."""
@@ -300,7 +366,9 @@ class _Checker:
             return None, None
         lo, hi = self.conn.execute(
             select(func.min(messages.c.date_utc), func.max(messages.c.date_utc)).where(
-                messages.c.chat_id == chat_id, messages.c.message_id.in_(ids))).one()
+                messages.c.chat_id == chat_id, messages.c.message_id.in_(ids)
+            )
+        ).one()
 
         def iso(t: int | None) -> str | None:
             return None if t is None else datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -311,8 +379,11 @@ class _Checker:
         chat_id = self.chat_ids.get(skey)
         if chat_id is None:
             return None
-        return self.conn.execute(select(chat_imports.c.coverage).where(
-            and_(chat_imports.c.chat_id == chat_id, chat_imports.c.import_id == import_id))).scalar()
+        return self.conn.execute(
+            select(chat_imports.c.coverage).where(
+                and_(chat_imports.c.chat_id == chat_id, chat_imports.c.import_id == import_id)
+            )
+        ).scalar()
 
 
 def check_ground_truth(conn: Connection, truth: dict[str, Any]) -> list[Mismatch]:

@@ -35,8 +35,10 @@ def _summary_table(s: dict[str, Any]) -> Table:
     """The case summary as ``veilleur summary`` shows it."""
     t = Table(title="Case summary", show_header=False)
     for k, v in s.items():
-        t.add_row(k.replace("_", " "), ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict)
-                  else str(v))
+        t.add_row(
+            k.replace("_", " "),
+            ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else str(v),
+        )
     return t
 
 
@@ -67,13 +69,16 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
     """Generate, import and check the demo case under ``out_dir``; True when the ground truth holds."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / MARKER).write_text("Synthetic Veilleur demo case; 'veilleur demo' may replace this folder.\n",
-                                  encoding="utf-8")
+    (out_dir / MARKER).write_text(
+        "Synthetic Veilleur demo case; 'veilleur demo' may replace this folder.\n", encoding="utf-8"
+    )
     started = time.monotonic()
     truth_path = generate_demo_case(out_dir, seed)
     truth: dict[str, Any] = json.loads(truth_path.read_text(encoding="utf-8"))
-    console.print(f"[bold]Veilleur demo[/] (seed {seed}): {len(truth['import_order'])} synthetic Telegram "
-                  f"Desktop exports written to {out_dir / 'exports'} in {time.monotonic() - started:.1f} s")
+    console.print(
+        f"[bold]Veilleur demo[/] (seed {seed}): {len(truth['import_order'])} synthetic Telegram "
+        f"Desktop exports written to {out_dir / 'exports'} in {time.monotonic() - started:.1f} s"
+    )
 
     case = init_case(out_dir / "case", name=f"Veilleur demo (seed {seed})", operator=operator)
     try:
@@ -95,11 +100,14 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
         case.close()
 
     if mismatches:
-        console.print(f"[red bold]Ground truth check failed[/]: {len(mismatches)} mismatches "
-                      f"with {truth_path.name}")
+        console.print(
+            f"[red bold]Ground truth check failed[/]: {len(mismatches)} mismatches with {truth_path.name}"
+        )
         for m in mismatches:
             console.print(f"  - {m}", style="red", markup=False, highlight=False)
     else:
-        console.print(f"[green bold]Ground truth check passed[/]: the case matches {truth_path.name} "
-                      f"({time.monotonic() - started:.1f} s in all).")
+        console.print(
+            f"[green bold]Ground truth check passed[/]: the case matches {truth_path.name} "
+            f"({time.monotonic() - started:.1f} s in all)."
+        )
     return not mismatches

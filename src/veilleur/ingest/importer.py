@@ -95,25 +95,31 @@ def _html_pages(files: list[str]) -> list[str]:
     return sorted((f for f in files if HTML_PAGE.search(f)), key=order)
 
 
-def _register_all(conn: Connection, container: ExportContainer, files: list[str],
-                  operator: str) -> tuple[Evidence, dict[str, int]]:
+def _register_all(
+    conn: Connection, container: ExportContainer, files: list[str], operator: str
+) -> tuple[Evidence, dict[str, int]]:
     """Hash and register the files this import parses; return the root evidence and a map."""
     ids: dict[str, int] = {}
     if isinstance(container, ZipContainer):
         root = register_path(conn, container.path, kind="export", operator=operator)
         parent: int | None = root.id
         for rel in files:
-            ids[rel] = register_member(conn, container, rel, kind="file", parent_id=parent, operator=operator).id
+            ids[rel] = register_member(
+                conn, container, rel, kind="file", parent_id=parent, operator=operator
+            ).id
         return root, ids
     first = register_member(conn, container, files[0], kind="export", parent_id=None, operator=operator)
     ids[files[0]] = first.id
     for rel in files[1:]:
-        ids[rel] = register_member(conn, container, rel, kind="file", parent_id=first.id, operator=operator).id
+        ids[rel] = register_member(
+            conn, container, rel, kind="file", parent_id=first.id, operator=operator
+        ).id
     return first, ids
 
 
-def import_export(case: Case, path: Path, options: ImportOptions,
-                  progress: Progress | None = None) -> ImportResult:
+def import_export(
+    case: Case, path: Path, options: ImportOptions, progress: Progress | None = None
+) -> ImportResult:
     """Import the Telegram Desktop export at ``path`` (folder, zip, result.json or messages.html)."""
     container = open_container(path)
     try:
@@ -140,8 +146,14 @@ def _gc_paused() -> Iterator[None]:
 
 
 class _Import:
-    def __init__(self, case: Case, container: ExportContainer, options: ImportOptions,
-                 progress: Progress | None, path: Path) -> None:
+    def __init__(
+        self,
+        case: Case,
+        container: ExportContainer,
+        options: ImportOptions,
+        progress: Progress | None,
+        path: Path,
+    ) -> None:
         self.path = path
         self.case = case
         self.container = container
@@ -161,34 +173,51 @@ class _Import:
             root, ev_ids = _register_all(conn, self.container, self.parsed, op.operator)
         with engine.connect() as conn:
             done = conn.execute(
-                select(imports.c.id, imports.c.report).join(evidence, evidence.c.id == imports.c.evidence_id)
+                select(imports.c.id, imports.c.report)
+                .join(evidence, evidence.c.id == imports.c.evidence_id)
                 .where(evidence.c.sha256 == root.sha256, imports.c.status == "complete")
             ).first()
             if done is not None:
                 return ImportResult(done.id, "unchanged", False, orjson.loads(done.report or "{}"))
             pending = conn.execute(
-                select(imports).where(imports.c.evidence_id == root.id, imports.c.status != "complete")
+                select(imports)
+                .where(imports.c.evidence_id == root.id, imports.c.status != "complete")
                 .order_by(imports.c.id.desc())
             ).first()
             if pending is not None:
                 import_id, resumed = pending.id, True
-                conn.execute(update(imports).where(imports.c.id == import_id)
-                             .values(status="running", error=None))
+                conn.execute(
+                    update(imports).where(imports.c.id == import_id).values(status="running", error=None)
+                )
             else:
                 resumed = False
-                import_id = conn.execute(insert(imports).values(
-                    evidence_id=root.id, source_path=self.container.label,
-                    format="+".join((["json"] if self.has_json else []) + (["html"] if self.pages else [])),
-                    status="running", operator=op.operator, started_at=now_iso(),
-                    options=orjson.dumps({
-                        "utc_offset": str(op.utc_offset) if op.utc_offset else None,
-                        "lenient_utf8": op.lenient_utf8,
-                    }).decode(),
-                )).inserted_primary_key[0]  # type: ignore[index]
+                import_id = conn.execute(
+                    insert(imports).values(
+                        evidence_id=root.id,
+                        source_path=self.container.label,
+                        format="+".join(
+                            (["json"] if self.has_json else []) + (["html"] if self.pages else [])
+                        ),
+                        status="running",
+                        operator=op.operator,
+                        started_at=now_iso(),
+                        options=orjson.dumps(
+                            {
+                                "utc_offset": str(op.utc_offset) if op.utc_offset else None,
+                                "lenient_utf8": op.lenient_utf8,
+                            }
+                        ).decode(),
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
             conn.commit()
             started = time.monotonic()
-            writer = RecordWriter(import_id=import_id, container=self.container, evidence_ids=ev_ids,
-                                  root_evidence_id=root.id, operator=op.operator)
+            writer = RecordWriter(
+                import_id=import_id,
+                container=self.container,
+                evidence_ids=ev_ids,
+                root_evidence_id=root.id,
+                operator=op.operator,
+            )
             state = _State(pending)
             if state.counters:
                 writer.counts = state.counters
@@ -202,22 +231,41 @@ class _Import:
                     self._html_pass(conn, writer, state, ev_ids, dialogs)
                 flagged = self._flag_possibly_deleted(conn, import_id, writer)
                 report = self._report(conn, writer, import_id, flagged, time.monotonic() - started, resumed)
-                conn.execute(update(imports).where(imports.c.id == import_id).values(
-                    status="complete", finished_at=now_iso(), layout=state.layout,
-                    report=orjson.dumps(report).decode(), checkpoint_offset=None,
-                ))
+                conn.execute(
+                    update(imports)
+                    .where(imports.c.id == import_id)
+                    .values(
+                        status="complete",
+                        finished_at=now_iso(),
+                        layout=state.layout,
+                        report=orjson.dumps(report).decode(),
+                        checkpoint_offset=None,
+                    )
+                )
                 conn.commit()
             except BaseException as e:
                 conn.rollback()
-                conn.execute(update(imports).where(imports.c.id == import_id).values(
-                    status="failed", error=str(e) or type(e).__name__))
+                conn.execute(
+                    update(imports)
+                    .where(imports.c.id == import_id)
+                    .values(status="failed", error=str(e) or type(e).__name__)
+                )
                 conn.commit()
                 raise
         return ImportResult(import_id, "complete", resumed, report)
 
     # -- passes -------------------------------------------------------------------------------
-    def _records(self, conn: Connection, writer: RecordWriter, records: Iterator[Item],
-                 state: _State, phase: str, total: int, *, page_skip: set[int] | None = None) -> None:
+    def _records(
+        self,
+        conn: Connection,
+        writer: RecordWriter,
+        records: Iterator[Item],
+        state: _State,
+        phase: str,
+        total: int,
+        *,
+        page_skip: set[int] | None = None,
+    ) -> None:
         since_checkpoint = 0
         skipping = False
         last_offset: int | None = None
@@ -250,31 +298,51 @@ class _Import:
                 if rec.exporter is not None:
                     writer.exporter = rec.exporter
                 if rec.layout == "full_account" and phase == "json" and not state.skip_before:
-                    writer.log(Notice(
-                        "full_account_groups_own_messages",
-                        "full-account export: groups and channels hold only the exporter's own messages "
-                        "unless 'Only my messages' was unticked; left chats always do",
-                    ))
+                    writer.log(
+                        Notice(
+                            "full_account_groups_own_messages",
+                            "full-account export: groups and channels hold only the exporter's own messages "
+                            "unless 'Only my messages' was unticked; left chats always do",
+                        )
+                    )
         writer.flush(conn)
 
-    def _json_pass(self, conn: Connection, writer: RecordWriter, state: _State,
-                   dialogs: list[ChatRecord]) -> None:
+    def _json_pass(
+        self, conn: Connection, writer: RecordWriter, state: _State, dialogs: list[ChatRecord]
+    ) -> None:
         total = self.container.size("result.json")
         opts = self.options
         parallel = opts.parallel if opts.parallel is not None else total >= PARALLEL_MIN_BYTES
         records: Iterator[Item]
         if parallel:
-            records = prepared_in_child(self.path, utc_offset=opts.utc_offset, lenient_utf8=opts.lenient_utf8,
-                                        skip_before=state.skip_before)
+            records = prepared_in_child(
+                self.path,
+                utc_offset=opts.utc_offset,
+                lenient_utf8=opts.lenient_utf8,
+                skip_before=state.skip_before,
+            )
         else:
-            records = prepared(read_json_export(self.container, utc_offset=opts.utc_offset,
-                                                lenient_utf8=opts.lenient_utf8, skip_before=state.skip_before))
+            records = prepared(
+                read_json_export(
+                    self.container,
+                    utc_offset=opts.utc_offset,
+                    lenient_utf8=opts.lenient_utf8,
+                    skip_before=state.skip_before,
+                )
+            )
         if state.skip_before:
             # Resuming: the interrupted run already wrote what lies before the checkpoint.
             records = _after_checkpoint(records, state.skip_before)
-            writer.exporter_account = conn.execute(select(exporter_records.c.account_id).where(
-                exporter_records.c.import_id == writer.import_id,
-                exporter_records.c.section == "personal_information")).scalars().first()
+            writer.exporter_account = (
+                conn.execute(
+                    select(exporter_records.c.account_id).where(
+                        exporter_records.c.import_id == writer.import_id,
+                        exporter_records.c.section == "personal_information",
+                    )
+                )
+                .scalars()
+                .first()
+            )
         try:
             self._records(conn, writer, records, state, "json", total)
         except VeilleurError:
@@ -290,8 +358,14 @@ class _Import:
     def _stored_dialogs(self, conn: Connection, import_id: int) -> list[ChatRecord]:
         return []  # HTML of a resumed import is reconciled by message ids alone
 
-    def _html_pass(self, conn: Connection, writer: RecordWriter, state: _State, ev_ids: dict[str, int],
-                   dialogs: list[ChatRecord]) -> None:
+    def _html_pass(
+        self,
+        conn: Connection,
+        writer: RecordWriter,
+        state: _State,
+        ev_ids: dict[str, int],
+        dialogs: list[ChatRecord],
+    ) -> None:
         from veilleur.sources.telegram_html import read_html_export  # heavy import: lxml
 
         chat_refs: dict[str, PeerRef] = {}
@@ -306,16 +380,25 @@ class _Import:
                         if m and int(m.group(1)) == n:
                             chat_refs[m.group(0)] = d.ref
         page_ids = [ev_ids[p] for p in self.pages]
-        done_pages = set(conn.execute(
-            select(message_sightings.c.evidence_id).where(
-                message_sightings.c.import_id == writer.import_id,
-                message_sightings.c.evidence_id.in_(page_ids),
-            ).distinct()
-        ).scalars()) | set(conn.execute(
-            select(messages.c.evidence_id).where(
-                messages.c.first_import_id == writer.import_id, messages.c.evidence_id.in_(page_ids),
-            ).distinct()
-        ).scalars())
+        done_pages = set(
+            conn.execute(
+                select(message_sightings.c.evidence_id)
+                .where(
+                    message_sightings.c.import_id == writer.import_id,
+                    message_sightings.c.evidence_id.in_(page_ids),
+                )
+                .distinct()
+            ).scalars()
+        ) | set(
+            conn.execute(
+                select(messages.c.evidence_id)
+                .where(
+                    messages.c.first_import_id == writer.import_id,
+                    messages.c.evidence_id.in_(page_ids),
+                )
+                .distinct()
+            ).scalars()
+        )
         records = read_html_export(self.container, utc_offset=self.options.utc_offset, chat_refs=chat_refs)
         pages_done = 0
 
@@ -339,14 +422,21 @@ class _Import:
         if self.progress:
             self.progress("html", len(self.pages), len(self.pages))
 
-    def _checkpoint(self, conn: Connection, writer: RecordWriter, state: _State, phase: str,
-                    offset: int | None) -> None:
+    def _checkpoint(
+        self, conn: Connection, writer: RecordWriter, state: _State, phase: str, offset: int | None
+    ) -> None:
         writer.flush(conn)
-        conn.execute(update(imports).where(imports.c.id == writer.import_id).values(
-            checkpoint_file=phase,
-            checkpoint_offset=None if offset is None else offset + 1,
-            report=orjson.dumps({"counters": _counters_dict(writer.counts), "layout": state.layout}).decode(),
-        ))
+        conn.execute(
+            update(imports)
+            .where(imports.c.id == writer.import_id)
+            .values(
+                checkpoint_file=phase,
+                checkpoint_offset=None if offset is None else offset + 1,
+                report=orjson.dumps(
+                    {"counters": _counters_dict(writer.counts), "layout": state.layout}
+                ).decode(),
+            )
+        )
         conn.commit()
         gc.collect()
 
@@ -369,29 +459,54 @@ class _Import:
                 if writer.exporter_account is None:
                     continue
                 cond.append(messages.c.sender_id == writer.exporter_account)
-            res = conn.execute(update(messages).where(*cond).values(
-                possibly_deleted=True, deletion_noticed_import_id=import_id))
+            res = conn.execute(
+                update(messages)
+                .where(*cond)
+                .values(possibly_deleted=True, deletion_noticed_import_id=import_id)
+            )
             flagged += res.rowcount or 0
-            conn.execute(update(chat_imports).where(
-                chat_imports.c.chat_id == ci.chat_id, chat_imports.c.import_id == import_id).values(complete=True))
+            conn.execute(
+                update(chat_imports)
+                .where(
+                    chat_imports.c.chat_id == ci.chat_id,
+                    chat_imports.c.import_id == import_id,
+                )
+                .values(complete=True)
+            )
         return flagged
 
-    def _report(self, conn: Connection, writer: RecordWriter, import_id: int, flagged: int,
-                seconds: float, resumed: bool) -> dict[str, Any]:
+    def _report(
+        self,
+        conn: Connection,
+        writer: RecordWriter,
+        import_id: int,
+        flagged: int,
+        seconds: float,
+        resumed: bool,
+    ) -> dict[str, Any]:
         c = writer.counts
         per_chat = []
         for key, st in writer.chats.items():
-            ci = conn.execute(select(chat_imports).where(
-                chat_imports.c.chat_id == st.chat_id, chat_imports.c.import_id == import_id)).one()
-            per_chat.append({
-                "chat": key, "messages": ci.n_messages, "coverage": ci.coverage,
-                "first": iso_utc(ci.first_utc), "last": iso_utc(ci.last_utc),
-                "placeholders": dict(c.placeholders.get(key, {})),
-            })
+            ci = conn.execute(
+                select(chat_imports).where(
+                    chat_imports.c.chat_id == st.chat_id, chat_imports.c.import_id == import_id
+                )
+            ).one()
+            per_chat.append(
+                {
+                    "chat": key,
+                    "messages": ci.n_messages,
+                    "coverage": ci.coverage,
+                    "first": iso_utc(ci.first_utc),
+                    "last": iso_utc(ci.last_utc),
+                    "placeholders": dict(c.placeholders.get(key, {})),
+                }
+            )
         warnings = [
             {"code": r.code, "message": r.message, "byte_offset": r.byte_offset, "chat": r.chat_key}
-            for r in conn.execute(select(import_log).where(
-                import_log.c.import_id == import_id, import_log.c.kind == "notice")).all()
+            for r in conn.execute(
+                select(import_log).where(import_log.c.import_id == import_id, import_log.c.kind == "notice")
+            ).all()
         ]
         firsts = [p["first"] for p in per_chat if p["first"]]
         lasts = [p["last"] for p in per_chat if p["last"]]
@@ -413,8 +528,13 @@ def _after_checkpoint(records: Iterator[Item], skip_before: int) -> Iterator[Ite
     """Drop the log entries and account records placed before a checkpoint: they were written,
     and counted, by the interrupted run (messages there are skipped by the reader itself)."""
     for rec in records:
-        at = (rec.byte_offset if isinstance(rec, Repair | Notice)
-              else rec.position.byte_offset if isinstance(rec, ExporterRecord) else None)
+        at = (
+            rec.byte_offset
+            if isinstance(rec, Repair | Notice)
+            else rec.position.byte_offset
+            if isinstance(rec, ExporterRecord)
+            else None
+        )
         if at is None or at >= skip_before:
             yield rec
 

@@ -52,8 +52,9 @@ def _child(argv: list[str]) -> None:
     try:
         container = open_container(Path(path))
         try:
-            records = read_json_export(container, utc_offset=tz, lenient_utf8=lenient == "1",
-                                       skip_before=int(skip))
+            records = read_json_export(
+                container, utc_offset=tz, lenient_utf8=lenient == "1", skip_before=int(skip)
+            )
             for item in prepared(records):
                 batch.append(item)
                 if len(batch) >= BATCH:
@@ -63,14 +64,15 @@ def _child(argv: list[str]) -> None:
             container.close()
         send("items", batch)
         send("done", None)
-    except BaseException as e:  # noqa: BLE001 - every failure must reach the importer
+    except BaseException as e:
         send("items", batch)
         send("error", e)
     out.flush()
 
 
-def prepared_in_child(path: Path, *, utc_offset: timezone | None, lenient_utf8: bool,
-                      skip_before: int) -> Iterator[Item]:
+def prepared_in_child(
+    path: Path, *, utc_offset: timezone | None, lenient_utf8: bool, skip_before: int
+) -> Iterator[Item]:
     """Stream the prepared records of ``path``'s ``result.json``, read in a child process.
 
     The child is a plain ``python -m veilleur.ingest.pipeline`` writing length-prefixed pickles
@@ -78,8 +80,15 @@ def prepared_in_child(path: Path, *, utc_offset: timezone | None, lenient_utf8: 
     the pipe's own back-pressure bounds memory.
     """
     minutes = "-" if utc_offset is None else str(int(utc_offset.utcoffset(None).total_seconds() // 60))
-    args = [sys.executable, "-m", "veilleur.ingest.pipeline", str(path), minutes,
-            "1" if lenient_utf8 else "0", str(skip_before)]
+    args = [
+        sys.executable,
+        "-m",
+        "veilleur.ingest.pipeline",
+        str(path),
+        minutes,
+        "1" if lenient_utf8 else "0",
+        str(skip_before),
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     assert proc.stdout is not None
     pipe = proc.stdout

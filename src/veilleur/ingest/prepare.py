@@ -19,10 +19,29 @@ PeerTuple = tuple[str | None, int | None, str | None]
 """``(kind, peer_id, name)`` of a :class:`PeerRef`."""
 
 ROW_COLS = (
-    "message_id", "kind", "sender_name", "date_utc", "time_basis", "date_local", "edited_utc", "text",
-    "reply_to_message_id", "reply_to_peer", "forwarded_from", "saved_from", "via_bot", "author",
-    "action", "details", "migrated", "possibly_deleted", "byte_offset", "page", "content_hash",
-    "n_versions", "byte_length",
+    "message_id",
+    "kind",
+    "sender_name",
+    "date_utc",
+    "time_basis",
+    "date_local",
+    "edited_utc",
+    "text",
+    "reply_to_message_id",
+    "reply_to_peer",
+    "forwarded_from",
+    "saved_from",
+    "via_bot",
+    "author",
+    "action",
+    "details",
+    "migrated",
+    "possibly_deleted",
+    "byte_offset",
+    "page",
+    "content_hash",
+    "n_versions",
+    "byte_length",
 )
 """The ``messages`` columns a prepared message fills; the writer adds the ids in front."""
 
@@ -67,28 +86,97 @@ def prepare(rec: MessageRecord) -> PreparedMessage:
     chash = content_hash(rec.text, rec.edited_utc)
     details = rec.details
     row = (
-        rec.message_id, rec.kind, rec.sender.name if rec.sender else None, rec.date_utc, rec.time_basis,
-        rec.date_local, rec.edited_utc, rec.text, rec.reply_to_message_id,
-        rec.reply_to_peer.key if rec.reply_to_peer else None, rec.forwarded_from, rec.saved_from,
-        rec.via_bot, rec.author, rec.action, orjson.dumps(details).decode() if details else None,
-        rec.migrated, False, pos.byte_offset, pos.page, chash, 1, length,
+        rec.message_id,
+        rec.kind,
+        rec.sender.name if rec.sender else None,
+        rec.date_utc,
+        rec.time_basis,
+        rec.date_local,
+        rec.edited_utc,
+        rec.text,
+        rec.reply_to_message_id,
+        rec.reply_to_peer.key if rec.reply_to_peer else None,
+        rec.forwarded_from,
+        rec.saved_from,
+        rec.via_bot,
+        rec.author,
+        rec.action,
+        orjson.dumps(details).decode() if details else None,
+        rec.migrated,
+        False,
+        pos.byte_offset,
+        pos.page,
+        chash,
+        1,
+        length,
     )
-    ents = tuple(
-        (e.type, e.text, e.offset, e.length, e.user_id, e.href, orjson.dumps(e.extra).decode() if e.extra else None)
-        for e in rec.entities
-    ) if rec.entities else ()
-    media = tuple(
-        (m.role, m.path, m.placeholder, m.placeholder_text, m.file_name, m.file_size, m.mime_type,
-         m.media_type, m.width, m.height, m.duration_seconds, m.spoiler, m.ttl_seconds)
-        for m in rec.media
-    ) if rec.media else ()
-    reactions = tuple(
-        (r.type, r.emoji, r.document_id, r.count,
-         tuple((*peer_tuple(w.peer), w.date_utc) for w in r.reactors if w.peer is not None))  # type: ignore[misc]
-        for r in rec.reactions
-    ) if rec.reactions else ()
+    ents = (
+        tuple(
+            (
+                e.type,
+                e.text,
+                e.offset,
+                e.length,
+                e.user_id,
+                e.href,
+                orjson.dumps(e.extra).decode() if e.extra else None,
+            )
+            for e in rec.entities
+        )
+        if rec.entities
+        else ()
+    )
+    media = (
+        tuple(
+            (
+                m.role,
+                m.path,
+                m.placeholder,
+                m.placeholder_text,
+                m.file_name,
+                m.file_size,
+                m.mime_type,
+                m.media_type,
+                m.width,
+                m.height,
+                m.duration_seconds,
+                m.spoiler,
+                m.ttl_seconds,
+            )
+            for m in rec.media
+        )
+        if rec.media
+        else ()
+    )
+    reactions = (
+        tuple(
+            (
+                r.type,
+                r.emoji,
+                r.document_id,
+                r.count,
+                tuple((*peer_tuple(w.peer), w.date_utc) for w in r.reactors if w.peer is not None),
+            )  # type: ignore[misc]
+            for r in rec.reactions
+        )
+        if rec.reactions
+        else ()
+    )
     return PreparedMessage(
-        rec.message_id, rec.kind, pos.file, pos.byte_offset, pos.page, length, rec.date_utc, rec.edited_utc,
-        rec.text, chash, peer_tuple(rec.sender), bool(details.get("sender_name_null")), row, ents, media,
+        rec.message_id,
+        rec.kind,
+        pos.file,
+        pos.byte_offset,
+        pos.page,
+        length,
+        rec.date_utc,
+        rec.edited_utc,
+        rec.text,
+        chash,
+        peer_tuple(rec.sender),
+        bool(details.get("sender_name_null")),
+        row,
+        ents,
+        media,
         reactions,
     )

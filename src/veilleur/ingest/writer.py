@@ -51,15 +51,38 @@ MESSAGE_COLS = ("id", "chat_id", "sender_id", "evidence_id", "first_import_id", 
 SIGHTING_COLS = ("message_pk", "evidence_id", "import_id", "byte_offset", "page", "content_hash")
 ENTITY_COLS = ("message_pk", "idx", "type", "text", "offset", "length", "user_id", "href", "extra")
 MEDIA_COLS = (
-    "message_pk", "idx", "role", "relpath", "present", "placeholder", "placeholder_text", "issue",
-    "file_name", "file_size", "mime_type", "media_type", "width", "height", "duration_seconds",
-    "spoiler", "ttl_seconds", "file_evidence_id",
+    "message_pk",
+    "idx",
+    "role",
+    "relpath",
+    "present",
+    "placeholder",
+    "placeholder_text",
+    "issue",
+    "file_name",
+    "file_size",
+    "mime_type",
+    "media_type",
+    "width",
+    "height",
+    "duration_seconds",
+    "spoiler",
+    "ttl_seconds",
+    "file_evidence_id",
 )
 REACTION_COLS = ("message_pk", "idx", "type", "emoji", "document_id", "count")
 REACTOR_COLS = ("message_pk", "reaction_idx", "account_id", "date_utc")
 VERSION_COLS = (
-    "message_pk", "version", "text", "edited_utc", "content_hash", "import_id", "evidence_id",
-    "byte_offset", "page", "byte_length",
+    "message_pk",
+    "version",
+    "text",
+    "edited_utc",
+    "content_hash",
+    "import_id",
+    "evidence_id",
+    "byte_offset",
+    "page",
+    "byte_length",
 )
 
 
@@ -172,13 +195,24 @@ class RecordWriter:
 
     def _flush_accounts(self, conn: Connection) -> None:
         if self._new_accounts:
-            insert_rows(conn, accounts, ("id", "key", "platform", "kind", "peer_id", "identity", "deleted_seen"),
-                        self._new_accounts)
+            insert_rows(
+                conn,
+                accounts,
+                ("id", "key", "platform", "kind", "peer_id", "identity", "deleted_seen"),
+                self._new_accounts,
+            )
             self._new_accounts = []
             sync_sequences(conn, accounts)
 
-    def observe_name(self, account: int, kind: str, value: str | None, when: int | None,
-                     evidence_id: int, offset: int | None) -> None:
+    def observe_name(
+        self,
+        account: int,
+        kind: str,
+        value: str | None,
+        when: int | None,
+        evidence_id: int,
+        offset: int | None,
+    ) -> None:
         if not value:
             return
         k = (account, kind, value)
@@ -199,30 +233,51 @@ class RecordWriter:
         key = rec.ref.key if rec.ref.peer_id is not None else f"telegram:name:{rec.name or ''}"
         row = conn.execute(select(chats.c.id).where(chats.c.key == key)).first()
         if row is None:
-            chat_id = int(conn.execute(insert(chats).values(
-                key=key, platform="telegram", kind=rec.ref.kind, peer_id=rec.ref.peer_id,
-                type=rec.type, title=rec.name,
-            )).inserted_primary_key[0])  # type: ignore[index]
+            chat_id = int(
+                conn.execute(
+                    insert(chats).values(
+                        key=key,
+                        platform="telegram",
+                        kind=rec.ref.kind,
+                        peer_id=rec.ref.peer_id,
+                        type=rec.type,
+                        title=rec.name,
+                    )
+                ).inserted_primary_key[0]
+            )  # type: ignore[index]
             fresh = True
         else:
             chat_id = int(row.id)
             fresh = False
             if rec.name:
                 conn.execute(update(chats).where(chats.c.id == chat_id).values(title=rec.name))
-        prior = conn.execute(select(chat_imports).where(
-            chat_imports.c.chat_id == chat_id, chat_imports.c.import_id == self.import_id)).first()
+        prior = conn.execute(
+            select(chat_imports).where(
+                chat_imports.c.chat_id == chat_id, chat_imports.c.import_id == self.import_id
+            )
+        ).first()
         if prior is None:
-            conn.execute(insert(chat_imports).values(
-                chat_id=chat_id, import_id=self.import_id, coverage=rec.coverage, section=rec.section,
-                n_messages=0, complete=False,
-            ))
+            conn.execute(
+                insert(chat_imports).values(
+                    chat_id=chat_id,
+                    import_id=self.import_id,
+                    coverage=rec.coverage,
+                    section=rec.section,
+                    n_messages=0,
+                    complete=False,
+                )
+            )
         elif prior.n_messages:
             fresh = False  # resuming: this chat already holds rows of this import
         if rec.name:
             ev = self.evidence_ids.get(rec.position.file, self.root_evidence_id)
-            insert_rows(conn, chat_names, ("chat_id", "name", "import_id", "evidence_id", "byte_offset"),
-                        [(chat_id, rec.name, self.import_id, ev, rec.position.byte_offset)],
-                        ignore_conflicts=True)
+            insert_rows(
+                conn,
+                chat_names,
+                ("chat_id", "name", "import_id", "evidence_id", "byte_offset"),
+                [(chat_id, rec.name, self.import_id, ev, rec.position.byte_offset)],
+                ignore_conflicts=True,
+            )
         state = self.chats.get(key)
         if state is None:
             state = ChatState(chat_id, key, fresh and not self.reconcile_only, rec.coverage, rec.section)
@@ -241,16 +296,30 @@ class RecordWriter:
         if rec.section == "personal_information" and account is not None:
             self.exporter_account = account
         if account is not None:
-            kind = {"contacts": "contact_name", "personal_information": "profile_name",
-                    "username": "username", "frequent_contacts": "frequent_contact_name"}.get(rec.section)
+            kind = {
+                "contacts": "contact_name",
+                "personal_information": "profile_name",
+                "username": "username",
+                "frequent_contacts": "frequent_contact_name",
+            }.get(rec.section)
             if kind:
                 self.observe_name(account, kind, rec.name, rec.date_utc, ev, rec.position.byte_offset)
-        self._exporter_rows.append({
-            "import_id": self.import_id, "evidence_id": ev, "exporter_account_id": self.exporter_account,
-            "section": rec.section, "idx": rec.position.index or 0, "account_id": account,
-            "phone": rec.phone, "ip": rec.ip, "name": rec.name, "date_utc": rec.date_utc,
-            "data": orjson.dumps(rec.data).decode(), "byte_offset": rec.position.byte_offset,
-        })
+        self._exporter_rows.append(
+            {
+                "import_id": self.import_id,
+                "evidence_id": ev,
+                "exporter_account_id": self.exporter_account,
+                "section": rec.section,
+                "idx": rec.position.index or 0,
+                "account_id": account,
+                "phone": rec.phone,
+                "ip": rec.ip,
+                "name": rec.name,
+                "date_utc": rec.date_utc,
+                "data": orjson.dumps(rec.data).decode(),
+                "byte_offset": rec.position.byte_offset,
+            }
+        )
         self.counts.exporter_records += 1
 
     def log(self, rec: Repair | Notice) -> None:
@@ -262,15 +331,25 @@ class RecordWriter:
         else:
             self.counts.notices += 1
             ev = self.evidence_ids.get(rec.file, self.root_evidence_id) if rec.file else None
-            self._log.append((self.import_id, ev, rec.byte_offset, "notice", rec.code, rec.message,
-                              rec.chat.key if rec.chat else None))
+            self._log.append(
+                (
+                    self.import_id,
+                    ev,
+                    rec.byte_offset,
+                    "notice",
+                    rec.code,
+                    rec.message,
+                    rec.chat.key if rec.chat else None,
+                )
+            )
 
     def message(self, msg: PreparedMessage) -> None:
         self._pending.append(msg)
 
     # -- media --------------------------------------------------------------------------------
-    def _media_file(self, conn: Connection, path: str | None,
-                    msg: PreparedMessage) -> tuple[int | None, str | None]:
+    def _media_file(
+        self, conn: Connection, path: str | None, msg: PreparedMessage
+    ) -> tuple[int | None, str | None]:
         """Register a media file the message points to; (evidence id, issue) — never opened to view."""
         if path is None:
             return None, None
@@ -283,16 +362,29 @@ class RecordWriter:
             if not self.container.exists(path):
                 # exists() is False for unsafe paths as well: ask open() why.
                 self.container.open(path).close()
-            ev = register_member(conn, self.container, path, kind="media",
-                                 parent_id=self.root_evidence_id, operator=self.operator)
+            ev = register_member(
+                conn,
+                self.container,
+                path,
+                kind="media",
+                parent_id=self.root_evidence_id,
+                operator=self.operator,
+            )
             result: tuple[int | None, str | None] = (ev.id, None)
         except UnsafeInput as e:
             result = (None, "unsafe_path")
             self.counts.notices += 1
-            self._log.append((self.import_id, self.evidence_ids.get(msg.file, self.root_evidence_id),
-                              msg.byte_offset, "notice", "unsafe_media_path",
-                              f"message {msg.message_id}: media path refused: {e.message}",
-                              self.chat.key if self.chat else None))
+            self._log.append(
+                (
+                    self.import_id,
+                    self.evidence_ids.get(msg.file, self.root_evidence_id),
+                    msg.byte_offset,
+                    "notice",
+                    "unsafe_media_path",
+                    f"message {msg.message_id}: media path refused: {e.message}",
+                    self.chat.key if self.chat else None,
+                )
+            )
         except (FileNotFoundError, IsADirectoryError):
             result = (None, "missing_file")
         self._media_files[path] = result
@@ -316,10 +408,13 @@ class RecordWriter:
         if not chat.fresh:
             ids = [m.message_id for m in batch]
             rows = conn.execute(
-                select(messages.c.message_id, messages.c.id, messages.c.content_hash, messages.c.n_versions,
-                       messages.c.edited_utc)
-                .where(messages.c.chat_id == chat.chat_id,
-                       messages.c.message_id.between(min(ids), max(ids)))
+                select(
+                    messages.c.message_id,
+                    messages.c.id,
+                    messages.c.content_hash,
+                    messages.c.n_versions,
+                    messages.c.edited_utc,
+                ).where(messages.c.chat_id == chat.chat_id, messages.c.message_id.between(min(ids), max(ids)))
             ).all()
             wanted = set(ids)
             existing = {r.message_id: r for r in rows if r.message_id in wanted}
@@ -369,7 +464,9 @@ class RecordWriter:
             for i, m in enumerate(msg.media):
                 file_ev, issue = self._media_file(conn, m[1], msg)
                 self._count_media(m, file_ev, issue)
-                media_rows.append((mpk, i, m[0], m[1], file_ev is not None, m[2], m[3], issue, *m[4:], file_ev))
+                media_rows.append(
+                    (mpk, i, m[0], m[1], file_ev is not None, m[2], m[3], issue, *m[4:], file_ev)
+                )
             for i, r in enumerate(msg.reactions):
                 react_rows.append((mpk, i, *r[:4]))
                 seen: set[int] = set()
@@ -424,8 +521,14 @@ class RecordWriter:
         """A later export may hold a file an earlier one left out: link it, losing nothing."""
         if not any(m[1] for m in msg.media):
             return
-        stored = {r.idx: r for r in conn.execute(
-            select(media.c.idx, media.c.role, media.c.file_evidence_id).where(media.c.message_pk == message_pk))}
+        stored = {
+            r.idx: r
+            for r in conn.execute(
+                select(media.c.idx, media.c.role, media.c.file_evidence_id).where(
+                    media.c.message_pk == message_pk
+                )
+            )
+        }
         for i, m in enumerate(msg.media):
             row = stored.get(i)
             if m[1] is None or (row is not None and row.file_evidence_id is not None):
@@ -435,11 +538,18 @@ class RecordWriter:
             if file_ev is None:
                 continue
             if row is None:
-                insert_rows(conn, media, MEDIA_COLS,
-                            [(message_pk, i, m[0], m[1], True, m[2], m[3], None, *m[4:], file_ev)])
+                insert_rows(
+                    conn,
+                    media,
+                    MEDIA_COLS,
+                    [(message_pk, i, m[0], m[1], True, m[2], m[3], None, *m[4:], file_ev)],
+                )
             elif row.role == m[0]:
-                conn.execute(update(media).where(media.c.message_pk == message_pk, media.c.idx == i)
-                             .values(relpath=m[1], present=True, issue=None, file_evidence_id=file_ev))
+                conn.execute(
+                    update(media)
+                    .where(media.c.message_pk == message_pk, media.c.idx == i)
+                    .values(relpath=m[1], present=True, issue=None, file_evidence_id=file_ev)
+                )
 
     def _sender(self, conn: Connection, msg: PreparedMessage, ev: int, chat: ChatState) -> int | None:
         if msg.sender is None:
@@ -456,9 +566,13 @@ class RecordWriter:
         return acc
 
     def _new_version(self, conn: Connection, old: Any, msg: PreparedMessage, ev: int) -> None:
-        known = conn.execute(
-            select(message_versions.c.content_hash).where(message_versions.c.message_pk == old.id)
-        ).scalars().all()
+        known = (
+            conn.execute(
+                select(message_versions.c.content_hash).where(message_versions.c.message_pk == old.id)
+            )
+            .scalars()
+            .all()
+        )
         if msg.content_hash in known:
             self.counts.unchanged += 1
             return
@@ -467,21 +581,57 @@ class RecordWriter:
         if not known:
             # The first version lives in the message row; copy it before it may be replaced.
             first = conn.execute(select(messages).where(messages.c.id == old.id)).one()
-            insert_rows(conn, message_versions, VERSION_COLS, [(
-                old.id, 1, first.text, first.edited_utc, first.content_hash, first.first_import_id,
-                first.evidence_id, first.byte_offset, first.page, first.byte_length,
-            )])
+            insert_rows(
+                conn,
+                message_versions,
+                VERSION_COLS,
+                [
+                    (
+                        old.id,
+                        1,
+                        first.text,
+                        first.edited_utc,
+                        first.content_hash,
+                        first.first_import_id,
+                        first.evidence_id,
+                        first.byte_offset,
+                        first.page,
+                        first.byte_length,
+                    )
+                ],
+            )
         n += 1
-        insert_rows(conn, message_versions, VERSION_COLS, [(
-            old.id, n, msg.text, msg.edited_utc, msg.content_hash, self.import_id, ev, msg.byte_offset,
-            msg.page, msg.byte_length,
-        )])
+        insert_rows(
+            conn,
+            message_versions,
+            VERSION_COLS,
+            [
+                (
+                    old.id,
+                    n,
+                    msg.text,
+                    msg.edited_utc,
+                    msg.content_hash,
+                    self.import_id,
+                    ev,
+                    msg.byte_offset,
+                    msg.page,
+                    msg.byte_length,
+                )
+            ],
+        )
         values: dict[str, Any] = {"n_versions": n}
         if (msg.edited_utc or 0) >= (old.edited_utc or 0):
             # The message row shows the latest version (by edit time); all are in message_versions.
-            values.update(text=msg.text, edited_utc=msg.edited_utc, content_hash=msg.content_hash,
-                          byte_length=msg.byte_length, evidence_id=ev, byte_offset=msg.byte_offset,
-                          page=msg.page)
+            values.update(
+                text=msg.text,
+                edited_utc=msg.edited_utc,
+                content_hash=msg.content_hash,
+                byte_length=msg.byte_length,
+                evidence_id=ev,
+                byte_offset=msg.byte_offset,
+                page=msg.page,
+            )
         conn.execute(update(messages).where(messages.c.id == old.id).values(**values))
 
     def flush(self, conn: Connection) -> None:
@@ -489,19 +639,28 @@ class RecordWriter:
         self.flush_messages(conn)
         self._flush_accounts(conn)
         if self._log:
-            insert_rows(conn, import_log,
-                        ("import_id", "evidence_id", "byte_offset", "kind", "code", "message", "chat_key"),
-                        self._log)
+            insert_rows(
+                conn,
+                import_log,
+                ("import_id", "evidence_id", "byte_offset", "kind", "code", "message", "chat_key"),
+                self._log,
+            )
             self._log = []
         if self._exporter_rows:
             cols = tuple(self._exporter_rows[0])
-            insert_rows(conn, exporter_records, cols, [tuple(r[c] for c in cols) for r in self._exporter_rows],
-                        ignore_conflicts=True)
+            insert_rows(
+                conn,
+                exporter_records,
+                cols,
+                [tuple(r[c] for c in cols) for r in self._exporter_rows],
+                ignore_conflicts=True,
+            )
             self._exporter_rows = []
         self._flush_names(conn)
         if self._deleted_accounts:
-            conn.execute(update(accounts).where(accounts.c.id.in_(self._deleted_accounts))
-                         .values(deleted_seen=True))
+            conn.execute(
+                update(accounts).where(accounts.c.id.in_(self._deleted_accounts)).values(deleted_seen=True)
+            )
             self._deleted_accounts = set()
         for st in self.chats.values():
             coverage = st.coverage
@@ -520,8 +679,10 @@ class RecordWriter:
         stored = {
             (r.account_id, r.name_kind, r.value): r
             for r in conn.execute(
-                select(account_names).where(account_names.c.import_id == self.import_id,
-                                            account_names.c.account_id.in_({k[0] for k in keys}))
+                select(account_names).where(
+                    account_names.c.import_id == self.import_id,
+                    account_names.c.account_id.in_({k[0] for k in keys}),
+                )
             )
         }
         fresh = []
@@ -534,11 +695,38 @@ class RecordWriter:
                 continue
             firsts = [x for x in (first, row.first_seen_utc) if x is not None]
             lasts = [x for x in (last, row.last_seen_utc) if x is not None]
-            changed.append((min(firsts, default=None), max(lasts, default=None), row.n_seen + n,
-                            k[0], k[1], k[2], self.import_id))
-        update_rows(conn, account_names, ("first_seen_utc", "last_seen_utc", "n_seen"),
-                    ("account_id", "name_kind", "value", "import_id"), changed)
-        insert_rows(conn, account_names,
-                    ("account_id", "name_kind", "value", "import_id", "evidence_id", "first_seen_utc",
-                     "last_seen_utc", "n_seen", "first_byte_offset"), fresh)
+            changed.append(
+                (
+                    min(firsts, default=None),
+                    max(lasts, default=None),
+                    row.n_seen + n,
+                    k[0],
+                    k[1],
+                    k[2],
+                    self.import_id,
+                )
+            )
+        update_rows(
+            conn,
+            account_names,
+            ("first_seen_utc", "last_seen_utc", "n_seen"),
+            ("account_id", "name_kind", "value", "import_id"),
+            changed,
+        )
+        insert_rows(
+            conn,
+            account_names,
+            (
+                "account_id",
+                "name_kind",
+                "value",
+                "import_id",
+                "evidence_id",
+                "first_seen_utc",
+                "last_seen_utc",
+                "n_seen",
+                "first_byte_offset",
+            ),
+            fresh,
+        )
         self._names = {}

@@ -25,35 +25,54 @@ def case_summary(conn: Connection) -> dict[str, Any]:
         return int(conn.execute(q).scalar() or 0)
 
     first, last = conn.execute(select(func.min(messages.c.date_utc), func.max(messages.c.date_utc))).one()
-    by_kind: dict[str, int] = dict(conn.execute(select(messages.c.kind, func.count()).group_by(messages.c.kind)).all())
-    placeholders: dict[str, int] = dict(conn.execute(
-        select(media.c.placeholder, func.count()).where(media.c.placeholder.is_not(None))
-        .group_by(media.c.placeholder)).all())
-    warnings: dict[str, int] = dict(conn.execute(
-        select(import_log.c.code, func.count()).where(import_log.c.kind == "notice")
-        .group_by(import_log.c.code)).all())
-    repairs: dict[str, int] = dict(conn.execute(
-        select(import_log.c.code, func.count()).where(import_log.c.kind == "repair")
-        .group_by(import_log.c.code)).all())
+    by_kind: dict[str, int] = dict(
+        conn.execute(select(messages.c.kind, func.count()).group_by(messages.c.kind)).all()
+    )
+    placeholders: dict[str, int] = dict(
+        conn.execute(
+            select(media.c.placeholder, func.count())
+            .where(media.c.placeholder.is_not(None))
+            .group_by(media.c.placeholder)
+        ).all()
+    )
+    warnings: dict[str, int] = dict(
+        conn.execute(
+            select(import_log.c.code, func.count())
+            .where(import_log.c.kind == "notice")
+            .group_by(import_log.c.code)
+        ).all()
+    )
+    repairs: dict[str, int] = dict(
+        conn.execute(
+            select(import_log.c.code, func.count())
+            .where(import_log.c.kind == "repair")
+            .group_by(import_log.c.code)
+        ).all()
+    )
     return {
         "imports": count(select(func.count()).select_from(imports).where(imports.c.status == "complete")),
         "evidence_files": count(select(func.count()).select_from(evidence)),
         "chats": count(select(func.count()).select_from(chats)),
         "accounts": count(select(func.count()).select_from(accounts)),
         "accounts_with_platform_id": count(
-            select(func.count()).select_from(accounts).where(accounts.c.identity == "platform_id")),
+            select(func.count()).select_from(accounts).where(accounts.c.identity == "platform_id")
+        ),
         "deleted_accounts": count(
-            select(func.count()).select_from(accounts).where(accounts.c.deleted_seen.is_(True))),
+            select(func.count()).select_from(accounts).where(accounts.c.deleted_seen.is_(True))
+        ),
         "messages": sum(by_kind.values()),
         "messages_by_kind": by_kind,
         "edited_with_versions": count(
-            select(func.count()).select_from(messages).where(messages.c.n_versions > 1)),
+            select(func.count()).select_from(messages).where(messages.c.n_versions > 1)
+        ),
         "possibly_deleted": count(
-            select(func.count()).select_from(messages).where(messages.c.possibly_deleted.is_(True))),
+            select(func.count()).select_from(messages).where(messages.c.possibly_deleted.is_(True))
+        ),
         "media_present": count(select(func.count()).select_from(media).where(media.c.present.is_(True))),
         "media_placeholders": placeholders,
         "media_missing_or_refused": count(
-            select(func.count()).select_from(media).where(media.c.issue.is_not(None))),
+            select(func.count()).select_from(media).where(media.c.issue.is_not(None))
+        ),
         "date_range": {"first": iso_utc(first), "last": iso_utc(last)},
         "repairs": repairs,
         "warnings": warnings,

@@ -412,8 +412,10 @@ _SERVICE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(?P<actor>.+?) left the group$"), "remove_members"),
     (re.compile(r"^(?P<actor>.+?) removed (?P<members>.+)$"), "remove_members"),
     (re.compile(r"^(?P<actor>.+?) converted this group to a supergroup$"), "migrate_to_supergroup"),
-    (re.compile(rf"^(?P<actor>.+?) converted a basic group to this supergroup(?: {_Q})?$"),
-     "migrate_from_group"),
+    (
+        re.compile(rf"^(?P<actor>.+?) converted a basic group to this supergroup(?: {_Q})?$"),
+        "migrate_from_group",
+    ),
     (re.compile(r"^(?P<actor>.+?) pinned (?:this message|«.*»|.+)$"), "pin_message"),
     (re.compile(r"^History cleared$"), "clear_history"),
     (re.compile(r"^(?P<actor>.+?) scored (?P<score>\d+) in this game$"), "score_in_game"),
@@ -442,8 +444,10 @@ _SERVICE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^You were charged (?P<amount>.+?) via recurring payment$"), "send_payment"),
     (re.compile(r"^You have sent the following documents: (?P<values>.+)$"), "send_passport_values"),
     (re.compile(r"^You allowed this bot to message you.*$"), "allow_sending_messages"),
-    (re.compile(r"^You have just successfully transferred data from the «(?P<text>.*)» button.*$"),
-     "send_webview_data"),
+    (
+        re.compile(r"^You have just successfully transferred data from the «(?P<text>.*)» button.*$"),
+        "send_webview_data",
+    ),
     (re.compile(r"^(?P<from>.+?) is now within (?P<distance>.+?) from (?P<to>.+)$"), "proximity_reached"),
     (re.compile(r"^You are now within (?P<distance>.+?) from (?P<to>.+)$"), "proximity_reached"),
 ]
@@ -537,8 +541,11 @@ def _generic_media(block: Element, out: _MediaResult) -> None:
     title = _text(_child(body, "title"))
     description = _text(_child(body, "description"))
     status = _text(_child(body, "status"))
-    info = {k: v for k, v in (("class", kind), ("title", title), ("status", status),
-                              ("description", description)) if v}
+    info = {
+        k: v
+        for k, v in (("class", kind), ("title", title), ("status", status), ("description", description))
+        if v
+    }
     out.details.setdefault("media_html", []).append(info)
 
     if kind == "media_call":
@@ -621,8 +628,11 @@ def _generic_media(block: Element, out: _MediaResult) -> None:
         size = _SIZE_RE.search(status)
         if size:
             width, height = int(size.group(1)), int(size.group(2))
-    duration = _parse_duration(status) if kind in ("media_video", "media_voice_message",
-                                                   "media_audio_file") else None
+    duration = (
+        _parse_duration(status)
+        if kind in ("media_video", "media_voice_message", "media_audio_file")
+        else None
+    )
     out.media.append(
         MediaRef(
             role=role,
@@ -667,8 +677,9 @@ def _parse_media(wrap: Element, out: _MediaResult) -> None:
             continue
         href = block.get("href")
         if _has_class(block, "photo_wrap"):
-            out.media.append(MediaRef(role="photo", path=href or None,
-                                      placeholder=None if href else "unknown"))
+            out.media.append(
+                MediaRef(role="photo", path=href or None, placeholder=None if href else "unknown")
+            )
             thumb = _thumb_ref(block)
             if thumb is not None:
                 out.media.append(thumb)
@@ -687,8 +698,14 @@ def _parse_media(wrap: Element, out: _MediaResult) -> None:
             if thumb is not None:
                 out.media.append(thumb)
         elif _has_class(block, "sticker_wrap"):
-            out.media.append(MediaRef(role="file", path=href or None,
-                                      placeholder=None if href else "unknown", media_type="sticker"))
+            out.media.append(
+                MediaRef(
+                    role="file",
+                    path=href or None,
+                    placeholder=None if href else "unknown",
+                    media_type="sticker",
+                )
+            )
             thumb = _thumb_ref(block)
             if thumb is not None:
                 out.media.append(thumb)
@@ -697,8 +714,9 @@ def _parse_media(wrap: Element, out: _MediaResult) -> None:
         elif _has_class(block, "media"):
             _generic_media(block, out)
         else:
-            out.details.setdefault("media_html", []).append({"class": block.get("class"),
-                                                             "text": _text(block)})
+            out.details.setdefault("media_html", []).append(
+                {"class": block.get("class"), "text": _text(block)}
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -786,8 +804,13 @@ def _build_service(
     state.prev_sender = state.prev_via = state.prev_forward = None
     if text.startswith(_UNSUPPORTED_PREFIX):
         return MessageRecord(
-            chat=state.chat, message_id=msg_id, kind="unsupported", position=position, raw=raw,
-            details={"service_text": text}, migrated=migrated,
+            chat=state.chat,
+            message_id=msg_id,
+            kind="unsupported",
+            position=position,
+            raw=raw,
+            details={"service_text": text},
+            migrated=migrated,
         )
     action, actor, details = _classify_service(text)
     link = _first_href(body)
@@ -847,8 +870,15 @@ def _build_message(
         date_local = date_el.get("title") or _text(date_el) or None
         parsed = _parse_time(date_local, state.offset) if date_local else None
         if parsed is None and date_local:
-            notices.append(Notice("html_bad_date", f"message {msg_id}: unreadable time {date_local!r}",
-                                  file=rel, byte_offset=position.byte_offset, chat=state.chat))
+            notices.append(
+                Notice(
+                    "html_bad_date",
+                    f"message {msg_id}: unreadable time {date_local!r}",
+                    file=rel,
+                    byte_offset=position.byte_offset,
+                    chat=state.chat,
+                )
+            )
         elif parsed is not None:
             date_utc, basis = parsed
     # Sender: named, or carried from the message this one is joined to.
@@ -861,9 +891,15 @@ def _build_message(
     else:
         sender, via_bot = state.prev_sender, state.prev_via
         if sender is None:
-            notices.append(Notice("html_joined_without_sender",
-                                  f"message {msg_id} continues a sender that this page does not name",
-                                  file=rel, byte_offset=position.byte_offset, chat=state.chat))
+            notices.append(
+                Notice(
+                    "html_joined_without_sender",
+                    f"message {msg_id} continues a sender that this page does not name",
+                    file=rel,
+                    byte_offset=position.byte_offset,
+                    chat=state.chat,
+                )
+            )
         else:
             details["sender_carried"] = True
     # Forward: its name and date; its reply, media, text and signature are the message's own.
@@ -970,8 +1006,7 @@ def _read_page(
             continue
         m = _MESSAGE_ID_RE.match(ident)
         if not m:
-            raise BadInput(f"message id {ident!r} is not a number", file=where,
-                           place=f"line {el.sourceline}")
+            raise BadInput(f"message id {ident!r} is not a number", file=where, place=f"line {el.sourceline}")
         msg_id = int(m.group(1))
         if msg_id < 0 and msg_id > _DATE_SEPARATOR_MIN_ID and _has_class(el, "service"):
             state.day = _text(el) or None
@@ -1068,8 +1103,13 @@ def _exporter_records(container: ExportContainer, rel: str, section: str) -> Ite
         pos = Position(file=rel, byte_offset=entry.byte_offset, index=i, page=rel)
         record: dict[str, Any] = {
             k: v
-            for k, v in (("name", entry.name), ("subname", entry.subname), ("details", entry.details),
-                         ("info", entry.info), ("link", entry.link))
+            for k, v in (
+                ("name", entry.name),
+                ("subname", entry.subname),
+                ("details", entry.details),
+                ("info", entry.info),
+                ("link", entry.link),
+            )
             if v
         }
         name = entry.name
@@ -1192,8 +1232,9 @@ def _chat_type(ref: PeerRef, listing: _ChatListing | None) -> str:
     return "unknown"
 
 
-def _chat_listing(container: ExportContainer) -> tuple[dict[str, _ChatListing], list[SourceRecord],
-                                                        list[_ChatListing]]:
+def _chat_listing(
+    container: ExportContainer,
+) -> tuple[dict[str, _ChatListing], list[SourceRecord], list[_ChatListing]]:
     """``lists/chats.html``: type word, "outgoing" (only my messages) and section per chat folder."""
     rel = "lists/chats.html"
     by_prefix: dict[str, _ChatListing] = {}
@@ -1257,8 +1298,9 @@ def _read_chat(
     loaded = _load_page(container, first)
     data, root, _repairs = loaded
     if _find_history(root) is None:
-        raise BadInput("not a Telegram Desktop HTML export page (no div.history)",
-                       file=container.original_path(first))
+        raise BadInput(
+            "not a Telegram Desktop HTML export page (no div.history)", file=container.original_path(first)
+        )
     title = _header_title(root) or (listing.name if listing else None)
     known = chat_refs.get(prefix)
     if known is not None:
@@ -1273,12 +1315,15 @@ def _read_chat(
         coverage = listing.coverage
     else:
         coverage = "all" if ref.kind == "user" else "own_messages_only"
-        notices.append(Notice(
-            "html_coverage_unknown",
-            f"{prefix}: lists/chats.html does not say whether all messages or only the exporter's "
-            f"own were exported; assumed {coverage}",
-            file=first, chat=ref,
-        ))
+        notices.append(
+            Notice(
+                "html_coverage_unknown",
+                f"{prefix}: lists/chats.html does not say whether all messages or only the exporter's "
+                f"own were exported; assumed {coverage}",
+                file=first,
+                chat=ref,
+            )
+        )
     header_at = data.find(b'class="page_header"')
     header_at = data.rfind(b"<div", 0, header_at) if header_at != -1 else -1
     yield ChatRecord(
@@ -1287,8 +1332,9 @@ def _read_chat(
         name=title,
         coverage=coverage,
         section=(listing.section if listing else "chats") if layout == "full_account" else None,
-        position=Position(file=first, byte_offset=header_at if header_at >= 0 else None,
-                          index=chat_index, page=first),
+        position=Position(
+            file=first, byte_offset=header_at if header_at >= 0 else None, index=chat_index, page=first
+        ),
     )
     yield from notices
     state = _ChatState(chat=ref, offset=offset)
@@ -1320,13 +1366,23 @@ def read_html_export(
     files = container.files()
     full = container.exists("export_results.html")
     if not full and not container.exists("messages.html"):
-        raise BadInput("not a Telegram Desktop HTML export: no messages.html or export_results.html",
-                       file=container.label)
+        raise BadInput(
+            "not a Telegram Desktop HTML export: no messages.html or export_results.html",
+            file=container.label,
+        )
     all_pages = _chat_pages(files)
     if not full:
         yield ExportInfo(layout="single_chat", format="html")
-        yield from _read_chat(container, "", all_pages.get("", ["messages.html"]), 0,
-                              layout="single_chat", offset=utc_offset, chat_refs=refs, listing=None)
+        yield from _read_chat(
+            container,
+            "",
+            all_pages.get("", ["messages.html"]),
+            0,
+            layout="single_chat",
+            offset=utc_offset,
+            chat_refs=refs,
+            listing=None,
+        )
         return
 
     exporter, personal = _personal_info(container)
@@ -1338,14 +1394,28 @@ def read_html_export(
     for prefix, pages in all_pages.items():
         if not prefix:
             continue  # a stray root messages.html is not part of a full export's chats
-        yield from _read_chat(container, prefix, pages, chat_index, layout="full_account",
-                              offset=utc_offset, chat_refs=refs, listing=listing.get(prefix))
+        yield from _read_chat(
+            container,
+            prefix,
+            pages,
+            chat_index,
+            layout="full_account",
+            offset=utc_offset,
+            chat_refs=refs,
+            listing=listing.get(prefix),
+        )
         chat_index += 1
     for entry in unlinked:
         # Listed with no exported message: the dialog exists, its folder was never written.
         ref = PeerRef(None, None, entry.name)
-        yield ChatRecord(ref=ref, type=_chat_type(ref, entry), name=entry.name,
-                         coverage=entry.coverage or "all", section=entry.section, position=entry.position)
+        yield ChatRecord(
+            ref=ref,
+            type=_chat_type(ref, entry),
+            name=entry.name,
+            coverage=entry.coverage or "all",
+            section=entry.section,
+            position=entry.position,
+        )
         chat_index += 1
     for rel, section in _LIST_SECTIONS:
         if container.exists(rel):

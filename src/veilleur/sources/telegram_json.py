@@ -40,17 +40,60 @@ from veilleur.sources.telegram_common import (
 )
 
 FULL_EXPORT_KEYS = frozenset(
-    {"about", "personal_information", "profile_pictures", "stories", "contacts", "frequent_contacts",
-     "sessions", "web_sessions", "other_data", "chats", "left_chats"}
+    {
+        "about",
+        "personal_information",
+        "profile_pictures",
+        "stories",
+        "contacts",
+        "frequent_contacts",
+        "sessions",
+        "web_sessions",
+        "other_data",
+        "chats",
+        "left_chats",
+    }
 )
 # Keys mapped to MessageRecord fields or media; everything else goes to ``details`` as is.
 _MAPPED = frozenset(
-    {"id", "type", "date", "date_unixtime", "edited", "edited_unixtime", "from", "from_id", "actor",
-     "actor_id", "text", "text_entities", "reply_to_message_id", "reply_to_peer_id", "forwarded_from",
-     "saved_from", "via_bot", "author", "action", "reactions", "photo", "photo_file_size", "file",
-     "file_name", "file_size", "thumbnail", "thumbnail_file_size", "media_type", "mime_type",
-     "duration_seconds", "width", "height", "media_spoiler", "self_destruct_period_seconds",
-     "contact_vcard", "contact_vcard_file_size"}
+    {
+        "id",
+        "type",
+        "date",
+        "date_unixtime",
+        "edited",
+        "edited_unixtime",
+        "from",
+        "from_id",
+        "actor",
+        "actor_id",
+        "text",
+        "text_entities",
+        "reply_to_message_id",
+        "reply_to_peer_id",
+        "forwarded_from",
+        "saved_from",
+        "via_bot",
+        "author",
+        "action",
+        "reactions",
+        "photo",
+        "photo_file_size",
+        "file",
+        "file_name",
+        "file_size",
+        "thumbnail",
+        "thumbnail_file_size",
+        "media_type",
+        "mime_type",
+        "duration_seconds",
+        "width",
+        "height",
+        "media_spoiler",
+        "self_destruct_period_seconds",
+        "contact_vcard",
+        "contact_vcard_file_size",
+    }
 )
 _BASIC = frozenset({"id", "type", "date", "date_unixtime", "from", "from_id", "text", "text_entities"})
 MIGRATED_SHIFT = 1_000_000_000
@@ -155,16 +198,24 @@ class _Reader:
         """A non-chat section of a full export: sensitive records of the exporting account."""
         pos = Position(self.rel, at)
         if key == "personal_information" and isinstance(value, dict):
-            peer = PeerRef("user", _int(value.get("user_id")), _full_name(value)) if _int(
-                value.get("user_id")
-            ) is not None else None
+            peer = (
+                PeerRef("user", _int(value.get("user_id")), _full_name(value))
+                if _int(value.get("user_id")) is not None
+                else None
+            )
             if self.info is not None:
                 self.info.exporter = peer
-            yield ExporterRecord(key, value, pos, peer=peer, phone=_str(value.get("phone_number")),
-                                 name=_full_name(value))
+            yield ExporterRecord(
+                key, value, pos, peer=peer, phone=_str(value.get("phone_number")), name=_full_name(value)
+            )
             if value.get("username"):
-                yield ExporterRecord("username", {"username": value["username"]}, pos, peer=peer,
-                                     name=_str(value.get("username")))
+                yield ExporterRecord(
+                    "username",
+                    {"username": value["username"]},
+                    pos,
+                    peer=peer,
+                    name=_str(value.get("username")),
+                )
             return
         items = value.get("list") if isinstance(value, dict) and "list" in value else None
         if isinstance(items, list):
@@ -193,8 +244,14 @@ class _Reader:
         if section in ("sessions", "web_sessions"):
             date, _ = self._time(item, "last_active")
         return ExporterRecord(
-            section, item, pos, peer=peer, phone=_str(item.get("phone_number")),
-            ip=_str(item.get("last_ip")), name=name, date_utc=date,
+            section,
+            item,
+            pos,
+            peer=peer,
+            phone=_str(item.get("phone_number")),
+            ip=_str(item.get("last_ip")),
+            name=name,
+            date_utc=date,
         )
 
     def _dialog_list(self, sc: JsonScanner, section: str) -> Iterator[SourceRecord]:
@@ -237,8 +294,13 @@ class _Reader:
             coverage = "own_messages_only" if own_only else "all"
         yield ChatRecord(chat, ctype, chat.name, coverage, section, Position(self.rel, sc.offset, index))  # type: ignore[arg-type]
         if "id" not in head:
-            yield Notice("dialog_without_id", f"dialog {chat.name!r} has no id (very old export)",
-                         self.rel, sc.offset, chat)
+            yield Notice(
+                "dialog_without_id",
+                f"dialog {chat.name!r} has no id (very old export)",
+                self.rel,
+                sc.offset,
+                chat,
+            )
         skip = self.skip_before
         for i, at in enumerate(sc.array_items()):
             if at < skip:
@@ -289,9 +351,19 @@ class _Reader:
                 details["sender_name_null"] = True
         text, entities = _text(obj)
         record = MessageRecord(
-            chat=chat, message_id=mid, kind=kind, position=pos, raw=raw,  # type: ignore[arg-type]
-            sender=sender, date_utc=date, time_basis=basis, date_local=_str(obj.get("date")),
-            text=text, entities=entities, details=details, migrated=mid < 0,
+            chat=chat,
+            message_id=mid,
+            kind=kind,
+            position=pos,
+            raw=raw,  # type: ignore[arg-type]
+            sender=sender,
+            date_utc=date,
+            time_basis=basis,
+            date_local=_str(obj.get("date")),
+            text=text,
+            entities=entities,
+            details=details,
+            migrated=mid < 0,
         )
         if obj.keys() <= _BASIC:  # the common case: a plain text message
             return record
@@ -345,8 +417,15 @@ def _text(obj: dict[str, Any]) -> tuple[str, list[Entity]]:
         if isinstance(etype, str) and etype != "plain":
             extra = {k: v for k, v in p.items() if k not in ("type", "text", "user_id", "href")}
             entities.append(
-                Entity(etype, t, off, len(t), user_id=_int(p.get("user_id")), href=_str(p.get("href")),
-                       extra=extra or None)
+                Entity(
+                    etype,
+                    t,
+                    off,
+                    len(t),
+                    user_id=_int(p.get("user_id")),
+                    href=_str(p.get("href")),
+                    extra=extra or None,
+                )
             )
         chunks.append(t)
         off += len(t)
@@ -405,9 +484,13 @@ def _reactions(obj: dict[str, Any]) -> list[Reaction]:
                 unix = _int(rec.get("date_unixtime"))
                 reactors.append(Reactor(parse_peer_id(rec.get("from_id"), _str(rec.get("from"))), unix))
         out.append(
-            Reaction(str(r.get("type") or "emoji"), _int(r.get("count")) or 0, _str(r.get("emoji")),
-                     _str(r.get("document_id")) or (str(r["document_id"]) if "document_id" in r else None),
-                     reactors)
+            Reaction(
+                str(r.get("type") or "emoji"),
+                _int(r.get("count")) or 0,
+                _str(r.get("emoji")),
+                _str(r.get("document_id")) or (str(r["document_id"]) if "document_id" in r else None),
+                reactors,
+            )
         )
     return out
 

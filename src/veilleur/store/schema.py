@@ -42,13 +42,15 @@ metadata = MetaData(
 )
 
 case_meta = Table(
-    "case_meta", metadata,
+    "case_meta",
+    metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
 
 evidence = Table(
-    "evidence", metadata,
+    "evidence",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
@@ -64,7 +66,8 @@ evidence = Table(
 Index("ix_evidence_parent", evidence.c.parent_id)
 
 custody_events = Table(
-    "custody_events", metadata,
+    "custody_events",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
     Column("event", String(32), nullable=False),  # registered | verified | changed | missing
@@ -74,7 +77,8 @@ custody_events = Table(
 )
 
 imports = Table(
-    "imports", metadata,
+    "imports",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
     Column("source_path", Text, nullable=False),
@@ -93,7 +97,8 @@ imports = Table(
 )
 
 import_log = Table(
-    "import_log", metadata,
+    "import_log",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
     Column("evidence_id", Integer, ForeignKey("evidence.id")),
@@ -106,7 +111,8 @@ import_log = Table(
 Index("ix_import_log_import", import_log.c.import_id)
 
 chats = Table(
-    "chats", metadata,
+    "chats",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("key", String(200), nullable=False, unique=True),
     Column("platform", String(16), nullable=False),
@@ -117,7 +123,8 @@ chats = Table(
 )
 
 chat_names = Table(
-    "chat_names", metadata,
+    "chat_names",
+    metadata,
     Column("chat_id", Integer, ForeignKey("chats.id"), primary_key=True),
     Column("name", Text, primary_key=True),
     Column("import_id", Integer, ForeignKey("imports.id"), primary_key=True),
@@ -126,7 +133,8 @@ chat_names = Table(
 )
 
 chat_imports = Table(
-    "chat_imports", metadata,
+    "chat_imports",
+    metadata,
     Column("chat_id", Integer, ForeignKey("chats.id"), primary_key=True),
     Column("import_id", Integer, ForeignKey("imports.id"), primary_key=True),
     Column("coverage", String(24), nullable=False),  # all | own_messages_only
@@ -138,7 +146,8 @@ chat_imports = Table(
 )
 
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("key", String(300), nullable=False, unique=True),
     Column("platform", String(16), nullable=False),
@@ -149,7 +158,8 @@ accounts = Table(
 )
 
 account_names = Table(
-    "account_names", metadata,
+    "account_names",
+    metadata,
     Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
     Column("name_kind", String(24), primary_key=True),  # display_name | username | contact_name | ...
     Column("value", Text, primary_key=True),
@@ -162,7 +172,8 @@ account_names = Table(
 )
 
 messages = Table(
-    "messages", metadata,
+    "messages",
+    metadata,
     # INTEGER on SQLite makes the id the rowid itself (no second B-tree to maintain on insert).
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("chat_id", Integer, ForeignKey("chats.id"), nullable=False),
@@ -202,7 +213,8 @@ Index("ix_messages_sender", messages.c.sender_id)
 Index("ix_messages_chat_date", messages.c.chat_id, messages.c.date_utc)
 
 message_versions = Table(
-    "message_versions", metadata,
+    "message_versions",
+    metadata,
     Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("text", Text, nullable=False),
@@ -219,7 +231,8 @@ message_versions = Table(
 # export, the HTML twin of a JSON export) adds a row here, so every evidence file that showed a
 # message can be cited.
 message_sightings = Table(
-    "message_sightings", metadata,
+    "message_sightings",
+    metadata,
     Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
     Column("evidence_id", Integer, ForeignKey("evidence.id"), primary_key=True),
     Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
@@ -230,7 +243,8 @@ message_sightings = Table(
 Index("ix_message_sightings_import", message_sightings.c.import_id)
 
 entities = Table(
-    "entities", metadata,
+    "entities",
+    metadata,
     Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
     Column("idx", Integer, primary_key=True),
     Column("type", String(32), nullable=False),
@@ -244,7 +258,8 @@ entities = Table(
 Index("ix_entities_type", entities.c.type)
 
 media = Table(
-    "media", metadata,
+    "media",
+    metadata,
     Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
     Column("idx", Integer, primary_key=True),
     Column("role", String(24), nullable=False),
@@ -267,7 +282,8 @@ media = Table(
 Index("ix_media_file_evidence", media.c.file_evidence_id)
 
 reactions = Table(
-    "reactions", metadata,
+    "reactions",
+    metadata,
     Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
     Column("idx", Integer, primary_key=True),
     Column("type", String(24), nullable=False),
@@ -277,7 +293,8 @@ reactions = Table(
 )
 
 reaction_actors = Table(
-    "reaction_actors", metadata,
+    "reaction_actors",
+    metadata,
     Column("message_pk", BigInteger, ForeignKey("messages.id"), primary_key=True),
     Column("reaction_idx", Integer, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
@@ -285,7 +302,8 @@ reaction_actors = Table(
 )
 
 exporter_records = Table(
-    "exporter_records", metadata,
+    "exporter_records",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
     Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
