@@ -43,10 +43,11 @@ from veilleur.demo.tdesktop_json import (
     Peer,
     Photo,
 )
-from veilleur.errors import BadInput, UnsafeInput
+from veilleur.errors import BadInput, UnsafeInput, VeilleurError
 from veilleur.ingest.importer import ImportOptions, ImportResult, import_export
 from veilleur.model.records import MessageRecord, SourceRecord
 from veilleur.sources import container as container_mod
+from veilleur.sources.telegram_common import utc_offset
 from veilleur.sources.telegram_json import read_json_export
 from veilleur.store.schema import (
     account_names,
@@ -941,16 +942,41 @@ def _damage_member(archive: Path, name: str) -> None:
     archive.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("member", ["result.json", "photos/photo_13@14-11-2023_23-00-00.jpg"])
-def test_zip_with_damaged_member(stored: Stored, tmp_path: Path, member: str) -> None:
+def test_zip_with_damaged_result_json(stored: Stored, tmp_path: Path) -> None:
     folder = tmp_path / "export"
     write_export(folder, n=20)
     archive = zip_folder(folder, tmp_path / "damaged.zip")
-    _damage_member(archive, PREFIX + member)
+    _damage_member(archive, PREFIX + "result.json")
     with pytest.raises(BadInput) as info:
         run(stored.case, archive)
     err = info.value
-    assert err.file == f"{archive}!{PREFIX}{member}" and "damaged zip member" in err.message
+    assert err.file == f"{archive}!{PREFIX}result.json" and "damaged zip member" in err.message
+    assert_intact(stored)
+
+
+def test_zip_with_a_damaged_photo_imports_the_rest(stored: Stored, tmp_path: Path) -> None:
+    """One unreadable media file is noted against its message; it does not cost the export."""
+    folder = tmp_path / "export"
+    write_export(folder, chat_id=777, n=20)
+    archive = zip_folder(folder, tmp_path / "damaged.zip")
+    member = "photos/photo_13@14-11-2023_23-00-00.jpg"
+    _damage_member(archive, PREFIX + member)
+    result = run(stored.case, archive)
+    assert result.status == "complete" and result.report["counters"]["messages"] == 20
+    rows = q(stored.case, select(media.c.relpath, media.c.present, media.c.issue).order_by(media.c.relpath))
+    assert [tuple(r) for r in rows if r.relpath == member][-1] == (member, False, "unreadable")
+    notes = [w for w in result.report["warnings"] if w["code"] == "unreadable_media"]
+    assert len(notes) == 1 and "message 13" in notes[0]["message"] and notes[0]["file"] == "result.json"
+    assert_intact(stored)
+
+
+def test_a_renamed_json_file_is_not_taken_for_its_folder(stored: Stored, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, n=5)
+    (folder / "notes.json").write_text("{}")
+    with pytest.raises(BadInput, match=r"named result\.json") as info:
+        run(stored.case, folder / "notes.json")
+    assert info.value.file == str(folder / "notes.json")
     assert_intact(stored)
 
 
@@ -1127,6 +1153,23 @@ def test_interrupted_import_resumes_from_its_checkpoint(
         assert c["exporter_records"] == 5  # about, personal_information, contacts (about + 1), chats.about
         assert c["repairs"] == 1 + 2 * total  # the bio, and each message's text and text_entities
         assert _store_state(case)["exporter"] == [f"telegram:user:{ALICE.id}"]
+
+
+def test_resuming_with_another_utc_offset_is_refused(
+    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One import must not mix two offsets: resume it as it was started."""
+    folder = tmp_path / "export"
+    write_large_export(folder / "result.json", 200, n_accounts=20, seed=4)
+    monkeypatch.setattr(importer, "CHECKPOINT_EVERY", 40)
+    reader = CountingReader(monkeypatch)
+    reader.crash_after = 90
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run(case, folder, utc_offset=utc_offset("+01:00"))
+    reader.crash_after = None
+    with pytest.raises(VeilleurError, match=r"used --utc-offset UTC\+01:00"):
+        run(case, folder, utc_offset=utc_offset("+02:00"))
+    assert run(case, folder, utc_offset=utc_offset("+01:00")).resumed
 
 
 # ---------------------------------------------------------------------------------------------

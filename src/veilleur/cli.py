@@ -134,10 +134,10 @@ def run_import(case: Case, path: Path, options: ImportOptions, *, quiet: bool = 
         result = import_export(case, path, options, _Bar(progress))
     c = result.report.get("counters", {})
     if result.status == "unchanged":
-        out.print(f"{path}: already imported (import #{result.import_id}); nothing changed.")
+        out.print(f"{escape(str(path))}: already imported (import #{result.import_id}); nothing changed.")
     elif not quiet:
         out.print(
-            f"{path}: import #{result.import_id}{' (resumed)' if result.resumed else ''}: "
+            f"{escape(str(path))}: import #{result.import_id}{' (resumed)' if result.resumed else ''}: "
             f"{c.get('messages', 0)} messages ({c.get('new', 0)} new, "
             f"{c.get('new_versions', 0)} new versions, "
             f"{c.get('reconciled', 0)} HTML reconciled), {c.get('repairs', 0)} repairs, "

@@ -185,6 +185,14 @@ class _Import:
                 .order_by(imports.c.id.desc())
             ).first()
             if pending is not None:
+                was = orjson.loads(pending.options).get("utc_offset")
+                now = str(op.utc_offset) if op.utc_offset else None
+                if was != now:
+                    raise VeilleurError(
+                        f"an interrupted import of this export (#{pending.id}) used --utc-offset {was}; "
+                        f"resume it with the same offset (given: {now})",
+                        file=self.container.label,
+                    )
                 import_id, resumed = pending.id, True
                 conn.execute(
                     update(imports).where(imports.c.id == import_id).values(status="running", error=None)
@@ -503,9 +511,18 @@ class _Import:
                 }
             )
         warnings = [
-            {"code": r.code, "message": r.message, "byte_offset": r.byte_offset, "chat": r.chat_key}
+            {
+                "code": r.code,
+                "message": r.message,
+                "file": r.relpath,
+                "byte_offset": r.byte_offset,
+                "chat": r.chat_key,
+            }
             for r in conn.execute(
-                select(import_log).where(import_log.c.import_id == import_id, import_log.c.kind == "notice")
+                select(import_log, evidence.c.relpath)
+                .outerjoin(evidence, evidence.c.id == import_log.c.evidence_id)
+                .where(import_log.c.import_id == import_id, import_log.c.kind == "notice")
+                .order_by(import_log.c.id)
             ).all()
         ]
         firsts = [p["first"] for p in per_chat if p["first"]]

@@ -155,8 +155,8 @@ def prepare(rec: MessageRecord) -> PreparedMessage:
                 r.emoji,
                 r.document_id,
                 r.count,
-                tuple((*peer_tuple(w.peer), w.date_utc) for w in r.reactors if w.peer is not None),
-            )  # type: ignore[misc]
+                tuple((w.peer.kind, w.peer.peer_id, w.peer.name, w.date_utc) for w in r.reactors if w.peer),
+            )
             for r in rec.reactions
         )
         if rec.reactions

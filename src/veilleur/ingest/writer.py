@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import Connection, func, insert, select, update
 
 from veilleur.custody.evidence import register_member
-from veilleur.errors import UnsafeInput
+from veilleur.errors import BadInput, UnsafeInput
 from veilleur.ingest.prepare import ROW_COLS, PeerTuple, PreparedMessage
 from veilleur.model.records import (
     ChatRecord,
@@ -243,8 +243,8 @@ class RecordWriter:
                         type=rec.type,
                         title=rec.name,
                     )
-                ).inserted_primary_key[0]
-            )  # type: ignore[index]
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
             fresh = True
         else:
             chat_id = int(row.id)
@@ -373,22 +373,23 @@ class RecordWriter:
             result: tuple[int | None, str | None] = (ev.id, None)
         except UnsafeInput as e:
             result = (None, "unsafe_path")
-            self.counts.notices += 1
-            self._log.append(
-                (
-                    self.import_id,
-                    self.evidence_ids.get(msg.file, self.root_evidence_id),
-                    msg.byte_offset,
-                    "notice",
-                    "unsafe_media_path",
-                    f"message {msg.message_id}: media path refused: {e.message}",
-                    self.chat.key if self.chat else None,
-                )
-            )
+            self._media_notice(msg, "unsafe_media_path", f"media path refused: {e.message}")
+        except BadInput as e:
+            # One damaged file (a corrupt zip member) must not cost the rest of the export.
+            result = (None, "unreadable")
+            self._media_notice(msg, "unreadable_media", f"media file unreadable: {e}")
         except (FileNotFoundError, IsADirectoryError):
             result = (None, "missing_file")
         self._media_files[path] = result
         return result
+
+    def _media_notice(self, msg: PreparedMessage, code: str, text: str) -> None:
+        self.counts.notices += 1
+        ev = self.evidence_ids.get(msg.file, self.root_evidence_id)
+        chat = self.chat.key if self.chat else None
+        self._log.append(
+            (self.import_id, ev, msg.byte_offset, "notice", code, f"message {msg.message_id}: {text}", chat)
+        )
 
     # -- flushing -----------------------------------------------------------------------------
     def _allocate(self, conn: Connection, n: int) -> int:

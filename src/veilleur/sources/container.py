@@ -11,6 +11,7 @@ anything is read.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import zipfile
 import zlib
@@ -238,9 +239,15 @@ def open_container(path: Path) -> ExportContainer:
         container = DirectoryContainer(path)
     elif zipfile.is_zipfile(path):
         container = ZipContainer(path)
-    elif path.name.endswith((".json", ".html")):
+    elif path.name == "result.json" or re.fullmatch(r"messages\d*\.html|export_results\.html", path.name):
         # A bare result.json or messages.html: its folder is the export.
         container = DirectoryContainer(path.parent)
+    elif path.name.endswith((".json", ".html")):
+        raise BadInput(
+            "a Telegram Desktop export file is named result.json or messages.html; "
+            "give the export folder (or restore the original name)",
+            file=str(path),
+        )
     else:
         raise BadInput(
             "not a Telegram Desktop export (expected a folder, a zip, result.json or messages.html)",

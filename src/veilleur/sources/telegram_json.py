@@ -353,9 +353,9 @@ class _Reader:
         record = MessageRecord(
             chat=chat,
             message_id=mid,
-            kind=kind,
+            kind=kind,  # type: ignore[arg-type]
             position=pos,
-            raw=raw,  # type: ignore[arg-type]
+            raw=raw,
             sender=sender,
             date_utc=date,
             time_basis=basis,
