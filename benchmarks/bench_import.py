@@ -8,7 +8,10 @@ generator's benchmark writer, then runs, each in a fresh process so that peak me
 * ``baseline``: ijson (yajl2_c) streaming ``messages.item`` over the same bytes — parse only,
   nothing converted or stored. ijson rejects Telegram's ``\\xHH`` escapes, so the baseline reads
   through a minimal chunk filter that rewrites them (its cost is included);
-* ``import``: ``veilleur import`` of the file into a new SQLite case, the whole pipeline.
+* ``reader``: Veilleur's reading process alone (scan, repair, decode, convert, prepare, pickle
+  to a pipe that goes nowhere): the half of the import that runs beside the writer;
+* ``import``: ``veilleur import`` of the file into a new SQLite case, the whole pipeline. Its peak
+  is the largest of its processes (importer or reader; they run at the same time).
 
 It prints messages per second, MB/s and peak RSS for each, and the import/baseline ratio.
 """
@@ -64,6 +67,13 @@ with open(sys.argv[1], "rb") as f:
 print(n, ijson.backend)
 """
 
+READER = r"""
+import subprocess, sys
+subprocess.run([sys.executable, "-m", "veilleur.ingest.pipeline", sys.argv[1], "-", "0", "0"],
+               stdout=subprocess.DEVNULL, check=True)
+print(0)
+"""
+
 IMPORT = r"""
 import sys
 from pathlib import Path
@@ -94,6 +104,7 @@ def main() -> None:
             print(f"generated {n} messages in {time.perf_counter() - t:.1f} s")
         mb = src.stat().st_size / 1e6
         bw, brss, bout = _run(BASELINE, str(src))
+        rw, rrss, _ = _run(READER, str(folder))
         with tempfile.TemporaryDirectory(dir=data) as tmp:
             iw, irss, iout = _run(IMPORT, str(folder), str(Path(tmp) / "case"))
         assert int(bout.split()[0]) == n == int(iout.strip()), (bout, iout)
@@ -101,6 +112,10 @@ def main() -> None:
         print(
             f"  baseline ijson parse-only ({bout.split()[1]}): {bw:6.1f} s  {n / bw:9,.0f} msg/s  "
             f"{mb / bw:5.1f} MB/s  peak {brss:5.0f} MB"
+        )
+        print(
+            f"  veilleur reading process alone     : {rw:6.1f} s  {n / rw:9,.0f} msg/s  "
+            f"{mb / rw:5.1f} MB/s  peak {rrss:5.0f} MB"
         )
         print(
             f"  veilleur import to SQLite          : {iw:6.1f} s  {n / iw:9,.0f} msg/s  "

@@ -10,11 +10,14 @@ with its file and place intact; if the importer stops, the child is terminated.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import pickle
+import queue
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta, timezone
 from pathlib import Path
@@ -26,6 +29,7 @@ from veilleur.sources.container import open_container
 from veilleur.sources.telegram_json import read_json_export
 
 BATCH = 2_000
+QUEUED_BATCHES = 8
 
 Item = PreparedMessage | SourceRecord
 
@@ -44,6 +48,9 @@ def _child(argv: list[str]) -> None:
     batch: list[Item] = []
 
     def send(kind: str, payload: Any) -> None:
+        if kind == "items":
+            # Plain tuples pickle in C; a NamedTuple would call Python code for each message.
+            payload = [(1, tuple(x)) if type(x) is PreparedMessage else (0, x) for x in payload]
         data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
         out.write(struct.pack("<Q", len(data)))
         out.write(data)
@@ -76,8 +83,8 @@ def prepared_in_child(
     """Stream the prepared records of ``path``'s ``result.json``, read in a child process.
 
     The child is a plain ``python -m veilleur.ingest.pipeline`` writing length-prefixed pickles
-    to a pipe: unlike multiprocessing's spawn it never re-imports the caller's main module, and
-    the pipe's own back-pressure bounds memory.
+    to a pipe: unlike multiprocessing's spawn it never re-imports the caller's main module. At most
+    ``QUEUED_BATCHES`` batches wait in memory; beyond that the pipe's back-pressure pauses the child.
     """
     minutes = "-" if utc_offset is None else str(int(utc_offset.utcoffset(None).total_seconds() // 60))
     args = [
@@ -92,23 +99,47 @@ def prepared_in_child(
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     assert proc.stdout is not None
     pipe = proc.stdout
+    # A pipe holds 64 KiB: read it from a thread (reads release the GIL) into a bounded queue,
+    # so that the child keeps parsing while this process writes to the database.
+    frames: queue.Queue[bytes | None] = queue.Queue(QUEUED_BATCHES)
+    stop = threading.Event()
+
+    def drain() -> None:
+        try:
+            while not stop.is_set():
+                head = pipe.read(8)
+                if len(head) < 8:
+                    break
+                (n,) = struct.unpack("<Q", head)
+                frames.put(pipe.read(n))
+        finally:
+            frames.put(None)
+
+    reader = threading.Thread(target=drain, name="veilleur-pipeline", daemon=True)
+    reader.start()
     try:
         while True:
-            head = pipe.read(8)
-            if len(head) < 8:
+            frame = frames.get()
+            if frame is None:
                 raise RuntimeError(f"the reading process stopped unexpectedly (exit code {proc.wait()})")
-            (n,) = struct.unpack("<Q", head)
-            kind, payload = pickle.loads(pipe.read(n))
+            kind, payload = pickle.loads(frame)
             if kind == "items":
-                yield from payload
+                make = PreparedMessage._make
+                for tag, x in payload:
+                    yield make(x) if tag else x
             elif kind == "error":
                 raise payload
             else:
                 return
     finally:
+        stop.set()
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+        while reader.is_alive():  # unblock a put() on a full queue so the thread can end
+            with contextlib.suppress(queue.Empty):
+                frames.get_nowait()
+            reader.join(timeout=0.05)
         pipe.close()
 
 

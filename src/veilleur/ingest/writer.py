@@ -86,6 +86,10 @@ VERSION_COLS = (
 )
 
 
+MEDIA_CACHE = 10_000
+"""Media paths remembered per import, so a file several messages share is hashed once."""
+
+
 def _peer(t: PeerTuple) -> PeerRef:
     return PeerRef(t[0], t[1], t[2])  # type: ignore[arg-type]
 
@@ -359,9 +363,6 @@ class RecordWriter:
         if hit is not None:
             return hit
         try:
-            if not self.container.exists(path):
-                # exists() is False for unsafe paths as well: ask open() why.
-                self.container.open(path).close()
             ev = register_member(
                 conn,
                 self.container,
@@ -380,6 +381,8 @@ class RecordWriter:
             self._media_notice(msg, "unreadable_media", f"media file unreadable: {e}")
         except (FileNotFoundError, IsADirectoryError):
             result = (None, "missing_file")
+        if len(self._media_files) >= MEDIA_CACHE:
+            self._media_files.clear()  # bounded memory: a file seen again is only re-hashed
         self._media_files[path] = result
         return result
 

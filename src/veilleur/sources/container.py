@@ -81,6 +81,8 @@ class DirectoryContainer(ExportContainer):
     def _path(self, rel: str) -> Path:
         clean = check_relative(rel, file=self.label)
         p = self.root / clean
+        if not os.path.lexists(p):
+            return p  # nothing there, so no link to follow out: callers find it missing
         real = Path(os.path.realpath(p))
         if real != self.root and self.root not in real.parents:
             raise UnsafeInput(f"{rel!r} is a link that leads out of the export", file=self.label)
