@@ -319,3 +319,7 @@ exporter_records = Table(
     Column("byte_offset", BigInteger),
     UniqueConstraint("evidence_id", "section", "idx", name="uq_exporter_records_place"),
 )
+
+# -- hash lists (migration 0002) ---------------------------------------------------------------
+
+# -- media hashes (migration 0003) -------------------------------------------------------------
