@@ -24,7 +24,7 @@ from veilleur.case import Case, default_operator, init_case, open_case
 from veilleur.custody.evidence import verify
 from veilleur.errors import VeilleurError
 from veilleur.ingest.importer import ImportOptions, ImportResult, import_export
-from veilleur.outputs.summary import case_summary
+from veilleur.outputs.summary import case_summary, summary_table
 from veilleur.sources.telegram_common import utc_offset
 from veilleur.store.schema import evidence, imports
 
@@ -236,13 +236,7 @@ def summary_cmd(obj: Ctx, as_json: bool) -> None:
 
 
 def print_summary(s: dict[str, Any]) -> None:
-    t = Table(title="Case summary", show_header=False)
-    for k, v in s.items():
-        t.add_row(
-            k.replace("_", " "),
-            ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else str(v),
-        )
-    out.print(t)
+    out.print(summary_table(s))
 
 
 @cli.command("demo")

@@ -15,31 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from veilleur.case import init_case
 from veilleur.demo.check import check_ground_truth
 from veilleur.demo.generate import generate_demo_case
 from veilleur.errors import VeilleurError
 from veilleur.ingest.importer import ImportOptions, import_export
-from veilleur.outputs.summary import case_summary
+from veilleur.outputs.summary import case_summary, summary_table
 from veilleur.sources.telegram_common import utc_offset
 
 __all__ = ["MARKER", "run_demo"]
 
 MARKER = ".veilleur-demo"
 """Written first in the demo folder, so that ``veilleur demo`` may replace it (and only it) later."""
-
-
-def _summary_table(s: dict[str, Any]) -> Table:
-    """The case summary as ``veilleur summary`` shows it."""
-    t = Table(title="Case summary", show_header=False)
-    for k, v in s.items():
-        t.add_row(
-            k.replace("_", " "),
-            ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else str(v),
-        )
-    return t
 
 
 def _export_line(name: str, facts: dict[str, Any], status: str, report: dict[str, Any]) -> str:
@@ -94,7 +82,7 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
                 return False
             console.print(_export_line(name, facts, result.status, result.report))
         with case.engine.connect() as conn:
-            console.print(_summary_table(case_summary(conn)))
+            console.print(summary_table(case_summary(conn)))
             mismatches = check_ground_truth(conn, truth)
     finally:
         case.close()

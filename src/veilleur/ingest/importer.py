@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, union, update
 
 from veilleur.case import Case
 from veilleur.custody.evidence import Evidence, now_iso, register_member, register_path
@@ -388,23 +388,19 @@ class _Import:
                         if m and int(m.group(1)) == n:
                             chat_refs[m.group(0)] = d.ref
         page_ids = [ev_ids[p] for p in self.pages]
+        # Pages are committed whole: a page that gave this import a message or a sighting is done.
         done_pages = set(
             conn.execute(
-                select(message_sightings.c.evidence_id)
-                .where(
-                    message_sightings.c.import_id == writer.import_id,
-                    message_sightings.c.evidence_id.in_(page_ids),
+                union(
+                    select(message_sightings.c.evidence_id).where(
+                        message_sightings.c.import_id == writer.import_id,
+                        message_sightings.c.evidence_id.in_(page_ids),
+                    ),
+                    select(messages.c.evidence_id).where(
+                        messages.c.first_import_id == writer.import_id,
+                        messages.c.evidence_id.in_(page_ids),
+                    ),
                 )
-                .distinct()
-            ).scalars()
-        ) | set(
-            conn.execute(
-                select(messages.c.evidence_id)
-                .where(
-                    messages.c.first_import_id == writer.import_id,
-                    messages.c.evidence_id.in_(page_ids),
-                )
-                .distinct()
             ).scalars()
         )
         records = read_html_export(self.container, utc_offset=self.options.utc_offset, chat_refs=chat_refs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.table import Table
 from sqlalchemy import Connection, func, select
 
 from veilleur.sources.telegram_common import iso_utc
@@ -77,3 +78,14 @@ def case_summary(conn: Connection) -> dict[str, Any]:
         "repairs": repairs,
         "warnings": warnings,
     }
+
+
+def summary_table(s: dict[str, Any]) -> Table:
+    """The summary as a two-column table, as ``veilleur summary`` and ``veilleur demo`` print it."""
+    t = Table(title="Case summary", show_header=False)
+    for k, v in s.items():
+        t.add_row(
+            k.replace("_", " "),
+            ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else str(v),
+        )
+    return t
