@@ -533,3 +533,23 @@ def test_pipelined_and_in_process_imports_store_the_same(tmp_path: Path, paralle
             )
         c.close()
     assert results[0] == results[1] and len(results[0]) == 3000
+
+
+def test_progress_is_reported_in_bytes_up_to_the_file_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from veilleur.case import init_case
+    from veilleur.demo.bigexport import write_large_export
+    from veilleur.ingest import importer
+
+    monkeypatch.setattr(importer, "BATCH", 100)
+    folder = tmp_path / "big"
+    folder.mkdir()
+    write_large_export(folder / "result.json", 1000, n_accounts=20, seed=5)
+    size = (folder / "result.json").stat().st_size
+    calls: list[tuple[str, int, int]] = []
+    c = init_case(tmp_path / "case", operator="t")
+    import_export(c, folder, ImportOptions("t"), progress=lambda *a: calls.append(a))
+    c.close()
+    done = [d for phase, d, total in calls if phase == "json" and total == size]
+    assert len(done) >= 10 and done == sorted(done) and done[-1] == size

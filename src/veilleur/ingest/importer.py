@@ -286,11 +286,11 @@ class _Import:
                 since_checkpoint += 1
                 if len(writer._pending) >= BATCH:
                     writer.flush_messages(conn)
+                    if self.progress and phase == "json" and last_offset is not None:
+                        self.progress(phase, last_offset, total)
                 if since_checkpoint >= CHECKPOINT_EVERY:
                     self._checkpoint(conn, writer, state, phase, last_offset)
                     since_checkpoint = 0
-                    if self.progress and last_offset is not None:
-                        self.progress(phase, last_offset, total)
             elif isinstance(rec, ChatRecord):
                 skipping = False
                 if page_skip is not None and writer.evidence_ids.get(rec.position.file) in page_skip:
