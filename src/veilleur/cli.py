@@ -239,6 +239,199 @@ def print_summary(s: dict[str, Any]) -> None:
     out.print(summary_table(s))
 
 
+@cli.command("hash")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes (default: one per core; 0: hash in this process).",
+)
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="Hash at most N files in this run.")
+@click.option("--retry-failed", is_flag=True, help="Try again files that failed (e.g. a drive was offline).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
+@click.pass_obj
+def hash_cmd(obj: Ctx, workers: int | None, limit: int | None, retry_failed: bool, as_json: bool) -> None:
+    """Hash every media file once: MD5, SHA-1, SHA-256, PDQ and vPDQ. Resumable.
+
+    Pictures and frames are decoded in memory to compute hashes; nothing is displayed or written
+    but hashes and metadata.
+    """
+    from veilleur.hashing.runner import hash_case_media
+
+    case = obj.case()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} files"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    ) as progress:
+        task = progress.add_task("Hashing media", total=None)
+        report = hash_case_media(
+            case,
+            workers=workers,
+            operator=obj.operator,
+            limit=limit,
+            retry_failed=retry_failed,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    if as_json:
+        out.print_json(orjson.dumps(report.as_dict()).decode())
+        return
+    t = Table(title="Media hashing", show_header=False)
+    t.add_row("media files in case", str(report.media_files))
+    t.add_row("hashed by earlier runs", str(report.already_hashed))
+    t.add_row("hashed now", f"{report.hashed} in {report.seconds:.1f} s on {report.workers or 1} processes")
+    t.add_row("still to hash", str(report.remaining))
+    for label, counts in (
+        ("by status", report.by_status),
+        ("by reason", report.by_reason),
+        ("by media class", report.by_class),
+    ):
+        t.add_row(label, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "-")
+    t.add_row("video frame hashes", str(report.frame_hashes))
+    out.print(t)
+    if report.changed_evidence:
+        out.print(
+            f"[red]{report.changed_evidence} evidence files no longer match their registered SHA-256[/] "
+            "(custody events recorded; run 'veilleur evidence verify')."
+        )
+
+
+@cli.group("lists")
+def lists_group() -> None:
+    """Hash lists (banks) of known material: import versions, show what they hold.
+
+    Lists are reference data, not case evidence: they are never exported with case data, and no
+    command prints their hash values.
+    """
+
+
+@lists_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The list's name (a new version if the list exists).")
+@click.option("--version", "version", help="Version label (default: what the file says, else 1, 2…).")
+@click.option(
+    "--scheme",
+    type=click.Choice(["us", "uk", "custom"]),
+    help="Category scheme of a new list (default: the profile the file declares, else us).",
+)
+@click.option("--negative", is_flag=True, help="A list of known false positives (negative bank).")
+@click.option("--source", help="Where the list comes from (e.g. 'Project VIC US', 'NCMEC NGO').")
+@click.option(
+    "--format", "fmt", help="The file's format, if not recognised (vics, caid, ncmec, csv, typed, text)."
+)
+@click.option(
+    "--hash-type",
+    type=click.Choice(["md5", "sha1", "sha256", "pdq", "photodna"]),
+    help="Type of bare values the file does not label (needed for 64-hex SHA-256 or PDQ lists).",
+)
+@click.option(
+    "--delta/--full",
+    "delta",
+    default=None,
+    help="Whether the file holds changes only or the whole list (default: NCMEC delta, others full).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@click.pass_obj
+def lists_import(
+    obj: Ctx,
+    path: Path,
+    name: str,
+    version: str | None,
+    scheme: str | None,
+    negative: bool,
+    source: str | None,
+    fmt: str | None,
+    hash_type: str | None,
+    delta: bool | None,
+    as_json: bool,
+) -> None:
+    """Import a hash-list file as a new version of the list NAME (incremental)."""
+    from veilleur.lists import import_list
+
+    report = import_list(
+        obj.case(),
+        path,
+        name=name,
+        operator=obj.operator,
+        version=version,
+        scheme=scheme,
+        source=source,
+        kind="negative" if negative else None,
+        format=fmt,
+        full=None if delta is None else not delta,
+        hash_type=hash_type,
+    )
+    if as_json:
+        out.print_json(orjson.dumps(report.to_dict()).decode())
+    elif report.status == "unchanged":
+        out.print(
+            f"{escape(str(path))}: already imported as version {escape(report.version)} of list "
+            f"{escape(report.list_name)}; nothing changed."
+        )
+    else:
+        out.print(
+            f"List [bold]{escape(report.list_name)}[/] version {escape(report.version)} "
+            f"({report.format}, {'full' if report.full else 'delta'}): {report.entries} hashes in "
+            f"{report.items} entries; {report.added + report.restored} added, {report.changed} changed, "
+            f"{report.unchanged} unchanged, {report.removed + report.withdrawn} removed"
+            + (f", {report.duplicates} duplicates" if report.duplicates else "")
+            + (
+                f", unsupported hash types skipped: {', '.join(report.unsupported)}"
+                if report.unsupported
+                else ""
+            ),
+            soft_wrap=True,
+        )
+
+
+@lists_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def lists_show(obj: Ctx, as_json: bool) -> None:
+    """Each list with its versions and its entries counted per hash type and category."""
+    from veilleur.lists import list_summaries
+
+    with obj.case().engine.connect() as conn:
+        summaries = list_summaries(conn)
+    if as_json:
+        out.print_json(orjson.dumps(summaries).decode())
+        return
+    if not summaries:
+        out.print("No hash lists in this case ('veilleur lists import' adds one).")
+    for s in summaries:
+        out.print(
+            f"[bold]{escape(s['name'])}[/] ({s['kind']}, {s['scheme']} categories"
+            + (f", source: {escape(s['source'])}" if s["source"] else "")
+            + f"): {s['active_total']} active hashes, {s['removed']} removed",
+            soft_wrap=True,
+        )
+        versions = Table(
+            "version", "imported", "operator", "format", "kind", "added", "changed", "removed", "unchanged"
+        )
+        for v in s["versions"]:
+            versions.add_row(
+                escape(v["version"]),
+                v["imported_at"],
+                escape(v["operator"]),
+                v["format"],
+                "full" if v["full"] else "delta",
+                str(v["added"]),
+                str(v["changed"]),
+                str(v["removed"]),
+                str(v["unchanged"]),
+            )
+        out.print(versions)
+        counts = Table("hash type", "category", "active entries")
+        for hash_type, by_category in s["active"].items():
+            for category, n in by_category.items():
+                counts.add_row(hash_type, escape(category), str(n))
+        out.print(counts)
+
+
 @cli.command("demo")
 @click.option(
     "--out",

@@ -321,5 +321,118 @@ exporter_records = Table(
 )
 
 # -- hash lists (migration 0002) ---------------------------------------------------------------
+# The user's hash lists (banks). They are reference data, not case evidence: a list file is never
+# registered as evidence, and these tables are never exported with case data
+# (``veilleur.lists.LIST_TABLES``). An entry is one hash of one list item; entries absent from a
+# later full version, or withdrawn by a delta, are marked removed (``removed_version_id``), not
+# deleted.
+
+hash_lists = Table(
+    "hash_lists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("source", Text),
+    Column("category_scheme", String(16), nullable=False),  # us | uk | custom
+    Column("kind", String(16), nullable=False),  # positive | negative (known false positives)
+    Column("created_at", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+)
+
+hash_list_versions = Table(
+    "hash_list_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_id", Integer, ForeignKey("hash_lists.id"), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("imported_at", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("file_size", BigInteger, nullable=False),
+    Column("file_path", Text, nullable=False),
+    Column("format", String(32), nullable=False),
+    Column("full", Boolean, nullable=False),  # a whole list (absent entries removed) or a delta
+    Column("n_added", BigInteger, nullable=False),
+    Column("n_changed", BigInteger, nullable=False),
+    Column("n_removed", BigInteger, nullable=False),
+    Column("n_unchanged", BigInteger, nullable=False),
+    Column("report", Text),  # the import report (JSON; counts only, never a hash value)
+    UniqueConstraint("list_id", "version", name="uq_hash_list_versions_list_version"),
+)
+Index("ix_hash_list_versions_list_sha256", hash_list_versions.c.list_id, hash_list_versions.c.file_sha256)
+
+hash_list_entries = Table(
+    "hash_list_entries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("list_id", Integer, ForeignKey("hash_lists.id"), nullable=False),
+    Column("hash_type", String(16), nullable=False),  # md5 | sha1 | sha256 | pdq | photodna
+    Column("value", String(288), nullable=False),  # lower-case hex of the digest
+    Column("category", String(32)),
+    Column("series", Text),
+    Column("flags", Text),  # JSON array of strings, sorted; NULL when none
+    Column("external_id", String(200)),
+    Column("first_version_id", Integer, ForeignKey("hash_list_versions.id"), nullable=False),
+    Column("last_version_id", Integer, ForeignKey("hash_list_versions.id"), nullable=False),
+    Column("removed_version_id", Integer, ForeignKey("hash_list_versions.id")),
+    UniqueConstraint("list_id", "hash_type", "value", name="uq_hash_list_entries_list_type_value"),
+)
+Index("ix_hash_list_entries_match", hash_list_entries.c.hash_type, hash_list_entries.c.value)
+Index("ix_hash_list_entries_external", hash_list_entries.c.list_id, hash_list_entries.c.external_id)
 
 # -- media hashes (migration 0003) -------------------------------------------------------------
+
+# One row per distinct media file (by SHA-256), however many evidence rows or messages carry it.
+# Written by ``veilleur hash`` (``veilleur.hashing``): cryptographic digests of every file, PDQ of
+# pictures with its quality and the decode that produced it, and why a file was not (wholly)
+# hashed. Never a pixel: hashes and metadata only.
+media_hashes = Table(
+    "media_hashes",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("md5", String(32)),
+    Column("sha1", String(40)),
+    Column("size", BigInteger),
+    Column("media_class", String(16), nullable=False),  # image | animation | video | other | unknown
+    Column("format", String(16)),  # sniffed from the bytes: jpeg, png, gif, webp, mp4, matroska, ...
+    Column("status", String(16), nullable=False),  # ok | partial | failed | unsupported
+    Column("reason", String(32)),  # corrupt | truncated | decompression_bomb | not_media | ...
+    Column("detail", Text),
+    Column("pdq", String(64)),  # 64 hex, the reference's (and python-threatexchange's) order
+    Column("pdq_quality", Integer),
+    Column("decoder", String(24)),  # full | draft512 | reduce | draft512+reduce
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("frames", Integer),  # frames decoded (1 for a still picture)
+    Column("frame_hashes", Integer, nullable=False, default=0),  # rows in video_frame_hashes
+    Column("duration_ms", BigInteger),
+    Column("evidence_id", Integer, ForeignKey("evidence.id")),  # the copy that was read
+    Column("hashed_at", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("hasher_version", String(128), nullable=False),
+)
+Index("ix_media_hashes_pdq", media_hashes.c.pdq)
+Index("ix_media_hashes_md5", media_hashes.c.md5)
+Index("ix_media_hashes_sha1", media_hashes.c.sha1)
+
+# The eight PDQ hashes of a picture's rotations and flips (variant 0 is the picture as stored),
+# all from one DCT: a rotated or mirrored copy of listed material matches one of them.
+media_pdq_dihedral = Table(
+    "media_pdq_dihedral",
+    metadata,
+    Column("sha256", String(64), ForeignKey("media_hashes.sha256"), primary_key=True),
+    Column("variant", Integer, primary_key=True),  # 0 original, 1-3 rotate 90/180/270, 4-7 flips
+    Column("pdq", String(64), nullable=False),
+    Column("quality", Integer, nullable=False),
+)
+
+# vPDQ: the PDQ of one frame per second of a video or animation. Times are integer milliseconds.
+video_frame_hashes = Table(
+    "video_frame_hashes",
+    metadata,
+    Column("sha256", String(64), ForeignKey("media_hashes.sha256"), primary_key=True),
+    Column("frame_index", Integer, primary_key=True),  # decode order from 0 (vpdq's frame number)
+    Column("timestamp_ms", BigInteger, nullable=False),  # presentation time
+    Column("pdq", String(64), nullable=False),
+    Column("quality", Integer, nullable=False),
+)
