@@ -343,3 +343,32 @@ def test_truncated_inside_a_long_string_points_at_the_string(monkeypatch: pytest
         err = _error(data)
         assert _at(err) == data.index(b'"0123'), chunk
         assert "ends inside a string" in err.message
+
+
+def test_layout_fast_path_gives_up_once_instead_of_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closers that are not where Telegram puts them must not make every value re-scan ahead."""
+    import io
+
+    import veilleur.sources.jsonscan as jsonscan
+
+    monkeypatch.setattr(jsonscan, "CHUNK", 1024)
+    monkeypatch.setattr(jsonscan, "FAST_WINDOW", 4 * 1024)
+    # Elements open at the start of an indented line but close on the same line as their last key.
+    items = ",\n".join(f'  {{"id": {i}, "t": "{"x" * 50}"}}' for i in range(3000))
+    data = ("[\n" + items + "\n]").encode()
+    finds = 0
+    sc = jsonscan.JsonScanner(io.BytesIO(data), name="odd.json")
+    original = sc._container_end_slow
+
+    def counted(start: int) -> tuple[int, int]:
+        nonlocal finds
+        finds += 1
+        return original(start)
+
+    monkeypatch.setattr(sc, "_container_end_slow", counted)
+    values = []
+    for _ in sc.array_items():
+        values.append(sc.read_value()[1]["id"])
+    assert values == list(range(3000))
+    assert not sc._layout_fast
+    assert finds == 3000  # every value took the general path, after a single look ahead

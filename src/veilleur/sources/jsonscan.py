@@ -22,6 +22,8 @@ import orjson
 from veilleur.errors import BadInput
 
 CHUNK = 1 << 22
+FAST_WINDOW = 4 * CHUNK
+"""How far ahead the pretty-print fast path looks for a closing bracket (one message is far less)."""
 _WS = b" \t\r\n"
 # An escape ``\xHH`` is invalid JSON only if its backslash is itself unescaped, i.e. preceded by
 # an even number of backslashes. A NUL (``\x00`` as Telegram writes it, or ``\u0000``) is read as
@@ -56,6 +58,7 @@ class JsonScanner:
         self.base = start
         self.eof = False
         self._decoded: tuple[int, bytes, Any] | None = None
+        self._layout_fast = True
 
     # -- buffer -------------------------------------------------------------------------------
     @property
@@ -156,7 +159,7 @@ class JsonScanner:
         close = b"}" if self.buf[start] == 0x7B else b"]"
         line_start = self.buf.rfind(b"\n", 0, start) + 1
         indent = self.buf[line_start:start]
-        if line_start > 0 and indent.strip(b" ") == b"":
+        if self._layout_fast and line_start > 0 and indent.strip(b" ") == b"":
             needle = b"\n" + indent + close
             i = start
             while True:
@@ -171,8 +174,11 @@ class JsonScanner:
                     # The check decoded the value: keep it so that reading it costs nothing more.
                     self._decoded = (self.base + start, data, value)
                     return start, end
-                if len(self.buf) - start > 64 * CHUNK:
-                    break  # not laid out as Telegram writes it: use the general path
+                if len(self.buf) - start > FAST_WINDOW:
+                    # Not laid out as Telegram writes it. Looking this far ahead for every
+                    # value would make the scan quadratic: use the general path from now on.
+                    self._layout_fast = False
+                    break
                 old_len = len(self.buf)
                 s = self._more(start)
                 if s is None:
