@@ -409,22 +409,13 @@ def lists_show(obj: Ctx, as_json: bool) -> None:
             + f"): {s['active_total']} active hashes, {s['removed']} removed",
             soft_wrap=True,
         )
-        versions = Table(
-            "version", "imported", "operator", "format", "kind", "added", "changed", "removed", "unchanged"
-        )
         for v in s["versions"]:
-            versions.add_row(
-                escape(v["version"]),
-                v["imported_at"],
-                escape(v["operator"]),
-                v["format"],
-                "full" if v["full"] else "delta",
-                str(v["added"]),
-                str(v["changed"]),
-                str(v["removed"]),
-                str(v["unchanged"]),
+            out.print(
+                f"  version {escape(v['version'])}: {v['imported_at']} by {escape(v['operator'])}, "
+                f"{v['format']} ({'full' if v['full'] else 'delta'}), {v['added']} added, "
+                f"{v['changed']} changed, {v['removed']} removed, {v['unchanged']} unchanged",
+                soft_wrap=True,
             )
-        out.print(versions)
         counts = Table("hash type", "category", "active entries")
         for hash_type, by_category in s["active"].items():
             for category, n in by_category.items():
