@@ -40,7 +40,7 @@ import numpy as np
 import pdqhash
 from PIL import Image, ImageDraw
 
-from veilleur.demo.media import make_mp4
+from veilleur.demo.media import detailed_image, make_mp4
 from veilleur.hashing.hasher import hash_file
 from veilleur.hashing.pdq import hamming, pdq_of_image
 from veilleur.hashing.signals import HashLimits
@@ -49,27 +49,6 @@ from veilleur.hashing.worker import WorkerPool, hash_in_process
 
 SIZES = [(1024, 768), (2048, 1536), (4000, 3000), (6000, 4000)]
 SPEED_SIZES = [(1024, 768), (4000, 3000)]
-
-
-def detailed_image(w: int, h: int, seed: int) -> Image.Image:
-    """A synthetic picture with detail at every scale (so its PDQ quality is high, like a photo's)."""
-    rng = np.random.default_rng([0xBE7C, seed])
-    field = rng.integers(0, 256, (6, 8, 3)).astype(np.uint8)
-    im = Image.fromarray(field, "RGB").resize((w, h), Image.Resampling.BICUBIC)
-    draw = ImageDraw.Draw(im)
-    for _ in range(25):
-        x0, x1 = sorted(int(v) for v in rng.integers(0, w, 2))
-        y0, y1 = sorted(int(v) for v in rng.integers(0, h, 2))
-        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
-        shape = draw.rectangle if rng.random() < 0.5 else draw.ellipse
-        shape((x0, y0, x1 + 2, y1 + 2), fill=colour)
-    arr = np.asarray(im, dtype=np.float32) + rng.normal(0.0, 6.0, (h, w, 1)).astype(np.float32)
-    im = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
-    draw = ImageDraw.Draw(im)
-    s = max(1, w // 1000)
-    draw.rectangle((6 * s, h - 24 * s, (6 + 8 + 7 * 13) * s, h - 6 * s), fill=(0, 0, 0))
-    draw.text((10 * s, h - 22 * s), f"SYNTHETIC {seed}", fill=(255, 255, 255), font_size=11 * s)
-    return im
 
 
 def jpegs(root: Path, size: tuple[int, int], count: int) -> list[Path]:

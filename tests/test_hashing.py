@@ -30,7 +30,7 @@ from veilleur.case import Case, init_case
 from veilleur.cli import cli
 from veilleur.custody.evidence import register_member, register_path
 from veilleur.demo.generate import generate_demo_case
-from veilleur.demo.media import make_mp4, synthetic_image
+from veilleur.demo.media import detailed_image, make_mp4, synthetic_image
 from veilleur.hashing import HashLimits, Reason, Status, hash_case_media, hash_file
 from veilleur.hashing.content import sniff
 from veilleur.hashing.pdq import (
@@ -58,26 +58,6 @@ from veilleur.store.schema import (
 
 # ------------------------------------------------------------------------------------------------
 # Synthetic material
-
-
-def detailed_image(w: int, h: int, seed: int) -> Image.Image:
-    """A synthetic picture with detail at every scale (its PDQ quality is 100, like a photo's)."""
-    rng = np.random.default_rng([0xBE7C, seed])
-    field = rng.integers(0, 256, (6, 8, 3)).astype(np.uint8)
-    im = Image.fromarray(field, "RGB").resize((w, h), Image.Resampling.BICUBIC)
-    draw = ImageDraw.Draw(im)
-    for _ in range(25):
-        x0, x1 = sorted(int(v) for v in rng.integers(0, w, 2))
-        y0, y1 = sorted(int(v) for v in rng.integers(0, h, 2))
-        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
-        shape = draw.rectangle if rng.random() < 0.5 else draw.ellipse
-        shape((x0, y0, x1 + 2, y1 + 2), fill=colour)
-    arr = np.asarray(im, dtype=np.float32) + rng.normal(0.0, 6.0, (h, w, 1)).astype(np.float32)
-    im = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
-    draw = ImageDraw.Draw(im)
-    draw.rectangle((6, h - 24, 112, h - 6), fill=(0, 0, 0))
-    draw.text((10, h - 22), f"SYNTHETIC {seed}", fill=(255, 255, 255))
-    return im
 
 
 def encode(im: Image.Image, fmt: str = "PNG", **options: Any) -> bytes:

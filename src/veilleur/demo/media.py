@@ -69,6 +69,27 @@ def synthetic_image(w: int, h: int, seed: int, label: str | None = None) -> Imag
     return img
 
 
+def detailed_image(w: int, h: int, seed: int) -> Image.Image:
+    """A synthetic picture with detail at every scale (so its PDQ quality is high, like a photo's)."""
+    rng = np.random.default_rng([0xBE7C, seed])
+    field = rng.integers(0, 256, (6, 8, 3)).astype(np.uint8)
+    im = Image.fromarray(field, "RGB").resize((w, h), Image.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(im)
+    for _ in range(25):
+        x0, x1 = sorted(int(v) for v in rng.integers(0, w, 2))
+        y0, y1 = sorted(int(v) for v in rng.integers(0, h, 2))
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        shape = draw.rectangle if rng.random() < 0.5 else draw.ellipse
+        shape((x0, y0, x1 + 2, y1 + 2), fill=colour)
+    arr = np.asarray(im, dtype=np.float32) + rng.normal(0.0, 6.0, (h, w, 1)).astype(np.float32)
+    im = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(im)
+    s = max(1, w // 1000)
+    draw.rectangle((6 * s, h - 24 * s, (6 + 8 + 7 * 13) * s, h - 6 * s), fill=(0, 0, 0))
+    draw.text((10 * s, h - 22 * s), f"SYNTHETIC {seed}", fill=(255, 255, 255), font_size=11 * s)
+    return im
+
+
 def make_jpeg(path: Path, w: int, h: int, seed: int, label: str | None = None, quality: int = 82) -> int:
     """Write a synthetic JPEG (no EXIF, baseline) and return its size in bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
