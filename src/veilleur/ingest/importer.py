@@ -231,10 +231,9 @@ class _Import:
                 writer.counts = state.counters
             try:
                 dialogs: list[ChatRecord] = []
+                # A resumed import whose JSON pass is done reconciles its HTML by message ids alone.
                 if self.has_json and not state.json_done:
                     self._json_pass(conn, writer, state, dialogs)
-                elif self.has_json:
-                    dialogs = self._stored_dialogs(conn, import_id)
                 if self.pages:
                     self._html_pass(conn, writer, state, ev_ids, dialogs)
                 flagged = self._flag_possibly_deleted(conn, import_id, writer)
@@ -303,8 +302,6 @@ class _Import:
                 writer.log(rec)
             elif isinstance(rec, ExportInfo):
                 state.layout = state.layout or rec.layout
-                if rec.exporter is not None:
-                    writer.exporter = rec.exporter
                 if rec.layout == "full_account" and phase == "json" and not state.skip_before:
                     writer.log(
                         Notice(
@@ -362,9 +359,6 @@ class _Import:
         dialogs.extend(state.dialogs)
         if self.progress:
             self.progress("json", total, total)
-
-    def _stored_dialogs(self, conn: Connection, import_id: int) -> list[ChatRecord]:
-        return []  # HTML of a resumed import is reconciled by message ids alone
 
     def _html_pass(
         self,

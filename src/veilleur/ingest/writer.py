@@ -139,8 +139,6 @@ class RecordWriter:
         evidence_ids: dict[str, int],
         root_evidence_id: int,
         operator: str,
-        exporter: PeerRef | None = None,
-        source_format: str = "json",
         reconcile_only: bool = False,
     ) -> None:
         self.import_id = import_id
@@ -148,9 +146,7 @@ class RecordWriter:
         self.evidence_ids = evidence_ids
         self.root_evidence_id = root_evidence_id
         self.operator = operator
-        self.exporter = exporter
         self.exporter_account: int | None = None
-        self.source_format = source_format
         self.reconcile_only = reconcile_only
         self.counts = Counters()
         self.chat: ChatState | None = None

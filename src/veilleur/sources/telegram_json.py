@@ -96,7 +96,6 @@ _MAPPED = frozenset(
     }
 )
 _BASIC = frozenset({"id", "type", "date", "date_unixtime", "from", "from_id", "text", "text_entities"})
-MIGRATED_SHIFT = 1_000_000_000
 
 
 def _int(v: object) -> int | None:
@@ -130,7 +129,6 @@ class _Reader:
         self.skip_before = skip_before
         self.repairs: list[Repair] = []
         self.info: ExportInfo | None = None
-        self.features: set[str] = set()
         self._peers: dict[tuple[object, object], PeerRef | None] = {}
 
     def _on_repair(self, offset: int, kind: str, detail: str) -> None:
@@ -322,8 +320,6 @@ class _Reader:
             pass
         except TypeError:  # unhashable garbage in an id field
             return None
-        if isinstance(raw_id, int):
-            self.features.add("int_from_id")
         peer = parse_peer_id(raw_id, name if isinstance(name, str) else None)
         self._peers[key] = peer
         return peer
