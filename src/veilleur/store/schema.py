@@ -22,6 +22,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -337,6 +338,8 @@ hash_lists = Table(
     Column("kind", String(16), nullable=False),  # positive | negative (known false positives)
     Column("created_at", String(32), nullable=False),
     Column("operator", String(128), nullable=False),
+    # The PDQ distance (bits) within which this list's entries match; NULL: the default, 31.
+    Column("pdq_threshold", Integer),  # migration 0004
 )
 
 hash_list_versions = Table(
@@ -436,3 +439,66 @@ video_frame_hashes = Table(
     Column("pdq", String(64), nullable=False),
     Column("quality", Integer, nullable=False),
 )
+
+# -- matching (migration 0004) -----------------------------------------------------------------
+
+# vPDQ list entries: the entry's ``value`` is the SHA-256 of the canonical feature list (the
+# python-threatexchange serialisation, one ``"<pdq hex>,<quality>,<seconds>"`` per frame), and the
+# frames themselves live here, keyed by that digest (content-addressed: shared by every list that
+# holds the same video). List data: never exported with a case.
+hash_list_vpdq_features = Table(
+    "hash_list_vpdq_features",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("pdq", String(64), nullable=False),
+    Column("quality", Integer, nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+)
+
+# One matching run: the settings it used and the list versions it saw. Its matches are the case's
+# current ones once it is ``done``; earlier runs stay, so a hit can always be traced to the run,
+# settings and list version that produced it.
+match_runs = Table(
+    "match_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32)),
+    Column("operator", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # running | done | failed
+    Column("settings", Text, nullable=False),  # JSON: thresholds, dihedral, frame matching
+    Column("lists", Text, nullable=False),  # JSON: each list's id, name, kind, version, threshold
+    Column("report", Text),  # JSON counts; never a hash value of a list
+)
+
+# Every match of a case media file (by SHA-256) with a list entry, as evidence: which list and
+# version, which entry (its identifier and category as they were when matched), which signal and
+# method, how close. A positive hit that a negative list (known false positives) also matches is
+# kept and marked ``suppressed_by`` that negative entry.
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("run_id", Integer, ForeignKey("match_runs.id"), nullable=False),
+    Column("sha256", String(64), ForeignKey("media_hashes.sha256"), nullable=False),
+    Column("list_id", Integer, ForeignKey("hash_lists.id"), nullable=False),
+    Column("list_version_id", Integer, ForeignKey("hash_list_versions.id"), nullable=False),
+    Column("list_kind", String(16), nullable=False),  # positive | negative
+    Column("entry_id", BigInteger, ForeignKey("hash_list_entries.id"), nullable=False),
+    Column("external_id", String(200)),
+    Column("category", String(32)),
+    Column("hash_type", String(16), nullable=False),  # md5 | sha1 | sha256 | pdq | vpdq
+    Column("method", String(16), nullable=False),  # exact | pdq | pdq-frame | vpdq
+    Column("variant", Integer),  # the dihedral variant of the case picture that matched (0 as is)
+    Column("frame_ms", BigInteger),  # pdq-frame: the video frame that matched a listed picture
+    Column("distance", Integer),  # bits; 0 for exact matches; the worst matched frame for vpdq
+    Column("threshold", Integer),  # the distance allowed when matched
+    Column("quality", Integer),  # PDQ quality of the case's side
+    Column("query_match_pct", Float),  # vpdq: share of the case video's frames matched
+    Column("compared_match_pct", Float),  # vpdq: share of the listed video's frames matched
+    Column("suppressed_by", BigInteger, ForeignKey("hash_list_entries.id")),
+    Column("matched_at", String(32), nullable=False),
+)
+Index("ix_matches_run_sha256", matches.c.run_id, matches.c.sha256)
+Index("ix_matches_entry", matches.c.entry_id)
