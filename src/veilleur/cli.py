@@ -334,6 +334,11 @@ def lists_group() -> None:
     default=None,
     help="Whether the file holds changes only or the whole list (default: NCMEC delta, others full).",
 )
+@click.option(
+    "--pdq-threshold",
+    type=click.IntRange(0, 64),
+    help="PDQ distance (bits) within which this list's entries match (default 31).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
 @click.pass_obj
 def lists_import(
@@ -347,13 +352,16 @@ def lists_import(
     fmt: str | None,
     hash_type: str | None,
     delta: bool | None,
+    pdq_threshold: int | None,
     as_json: bool,
 ) -> None:
     """Import a hash-list file as a new version of the list NAME (incremental)."""
     from veilleur.lists import import_list
+    from veilleur.lists.thresholds import set_pdq_threshold
 
+    case = obj.case()
     report = import_list(
-        obj.case(),
+        case,
         path,
         name=name,
         operator=obj.operator,
@@ -365,6 +373,9 @@ def lists_import(
         full=None if delta is None else not delta,
         hash_type=hash_type,
     )
+    if pdq_threshold is not None:
+        with case.engine.begin() as conn:
+            set_pdq_threshold(conn, report.list_name, pdq_threshold)
     if as_json:
         out.print_json(orjson.dumps(report.to_dict()).decode())
     elif report.status == "unchanged":
@@ -421,6 +432,106 @@ def lists_show(obj: Ctx, as_json: bool) -> None:
             for category, n in by_category.items():
                 counts.add_row(hash_type, escape(category), str(n))
         out.print(counts)
+
+
+@lists_group.command("threshold")
+@click.argument("name")
+@click.argument("bits", type=click.IntRange(0, 64), required=False)
+@click.pass_obj
+def lists_threshold(obj: Ctx, name: str, bits: int | None) -> None:
+    """Set the PDQ threshold of the list NAME to BITS (without BITS: back to the default, 31)."""
+    from veilleur.lists.thresholds import set_pdq_threshold
+
+    with obj.case().engine.begin() as conn:
+        set_pdq_threshold(conn, name, bits)
+    out.print(f"List {escape(name)}: PDQ threshold {bits if bits is not None else '31 (default)'} bits.")
+
+
+@cli.command("match")
+@click.option("--dihedral", is_flag=True, help="Also match rotated and mirrored copies of pictures.")
+@click.option(
+    "--pdq-quality",
+    type=click.IntRange(0, 100),
+    default=50,
+    show_default=True,
+    help="Least PDQ quality matched.",
+)
+@click.option("--no-video-frames", is_flag=True, help="Do not match video frames against listed pictures.")
+@click.option("--vpdq-distance", type=click.IntRange(0, 64), default=31, show_default=True)
+@click.option(
+    "--vpdq-query-pct",
+    type=click.FloatRange(0, 100),
+    default=80.0,
+    show_default=True,
+    help="Share of the case video's frames that must match.",
+)
+@click.option(
+    "--vpdq-compared-pct",
+    type=click.FloatRange(0, 100),
+    default=0.0,
+    show_default=True,
+    help="Share of the listed video's frames that must match.",
+)
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
+@click.pass_obj
+def match_cmd(
+    obj: Ctx,
+    dihedral: bool,
+    pdq_quality: int,
+    no_video_frames: bool,
+    vpdq_distance: int,
+    vpdq_query_pct: float,
+    vpdq_compared_pct: float,
+    threads: int,
+    as_json: bool,
+) -> None:
+    """Match the case's hashed media against every hash list it holds, and record the hits.
+
+    Run 'veilleur hash' first. Hits are stored as evidence (list, version, entry, signal,
+    distance, time); no file is ever shown. Prints the run and the hits per chat and per account.
+    """
+    from veilleur.matching.results import hits_by_account, hits_by_chat
+    from veilleur.matching.run import MatchOptions, match_case
+    from veilleur.matching.video import VideoThresholds
+    from veilleur.outputs.hits import report_table, tally_table
+
+    case = obj.case()
+    options = MatchOptions(
+        pdq_quality=pdq_quality,
+        dihedral=dihedral,
+        video_frames=not no_video_frames,
+        video=VideoThresholds(vpdq_distance, pdq_quality, vpdq_query_pct, vpdq_compared_pct),
+        threads=threads,
+    )
+    report = match_case(case, options, operator=obj.operator)
+    if as_json:
+        out.print_json(orjson.dumps(report.to_dict()).decode())
+        return
+    out.print(report_table(report))
+    with case.engine.connect() as conn:
+        out.print(tally_table("Hits per chat", "chat", hits_by_chat(conn)))
+        out.print(tally_table("Hits per sending account", "account", hits_by_account(conn)))
+
+
+@cli.command("hits")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def hits_cmd(obj: Ctx, as_json: bool) -> None:
+    """The current hits: each flagged file with the signals that agree, then per chat and account."""
+    from veilleur.matching.results import current_run, flagged_files, hits_by_account, hits_by_chat
+    from veilleur.outputs.hits import files_table, hits_data, tally_table
+
+    with obj.case().engine.connect() as conn:
+        if as_json:
+            out.print_json(orjson.dumps(hits_data(conn)).decode())
+            return
+        if current_run(conn) is None:
+            out.print("This case has not been matched yet ('veilleur match').")
+            return
+        out.print(files_table(flagged_files(conn)))
+        out.print(tally_table("Hits per chat", "chat", hits_by_chat(conn)))
+        out.print(tally_table("Hits per sending account", "account", hits_by_account(conn)))
 
 
 @cli.command("demo")
