@@ -20,10 +20,13 @@ from sqlalchemy import Connection, func, select, update
 
 from veilleur.case import Case
 from veilleur.cli import cli
-from veilleur.demo.check import Mismatch, check_ground_truth, store_key
+from veilleur.demo.check import Mismatch, check_ground_truth, check_hits, store_key
 from veilleur.demo.generate import generate_demo_case
 from veilleur.demo.media import make_jpeg
+from veilleur.hashing import hash_case_media
 from veilleur.ingest.importer import ImportOptions, ImportResult, import_export
+from veilleur.lists import import_list
+from veilleur.matching.run import MatchOptions, match_case
 from veilleur.sources.telegram_common import utc_offset
 from veilleur.store.schema import (
     account_names,
@@ -155,6 +158,42 @@ def test_ground_truth_check_can_fail(case: Case, demo: Demo) -> None:
         assert {m.what for m in found} == {"messages flagged possibly deleted", "deleted accounts"}
         assert Mismatch("deleted accounts", [dead], []) in found
         conn.rollback()
+
+
+def match_demo(case: Case, demo: Demo, *, dihedral: bool = True) -> None:
+    root, truth = demo
+    hash_case_media(case, workers=0, operator="tester")
+    for spec in truth["lists"]:
+        import_list(
+            case,
+            root / "lists" / spec["file"],
+            name=spec["name"],
+            operator="tester",
+            kind=spec["kind"],
+            hash_type=spec.get("hash_type"),
+        )
+    match_case(case, MatchOptions(dihedral=dihedral, threads=1), operator="tester")
+
+
+def test_demo_hits_match_the_ground_truth_and_the_check_can_fail(case: Case, demo: Demo) -> None:
+    import_all(case, demo)
+    match_demo(case, demo)
+    truth = demo[1]
+    with case.engine.connect() as conn:
+        assert check_hits(conn, truth) == []
+        # A wrong ground truth is noticed: other signals, a file said benign, a flag forgotten.
+        wrong = copy.deepcopy(truth)
+        wrong["known_material"][0]["signals"] = ["md5"]
+        wrong["known_material"][1]["suppressed"] = True
+        del wrong["known_material"][-1]
+        found = {m.what.split(":")[-1].strip() for m in check_hits(conn, wrong)}
+        assert {"signals agreeing", "flagged", "files flagged"} <= found
+    # Without dihedral matching the mirrored copy is missed, and the check says so.
+    match_case(case, MatchOptions(dihedral=False, threads=1), operator="tester")
+    with case.engine.connect() as conn:
+        missed = check_hits(conn, truth)
+    mirrored = next(k for k in truth["known_material"] if k["label"] == "F3")
+    assert any(f"message {mirrored['id']}: hits" in m.what for m in missed), missed
 
 
 # ------------------------------------------------------------------------------------------------
@@ -358,6 +397,10 @@ def test_demo_command(tmp_path: Path) -> None:
         "group-2026-03",
         "dm-html-old",
         "Ground truth check passed",
+        "Matching run 1",
+        "Hits per chat",
+        "Hits per sending account",
+        "files flagged",
     ):
         assert words in result.output
     assert (out / ".veilleur-demo").is_file()

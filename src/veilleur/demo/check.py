@@ -33,7 +33,7 @@ from veilleur.store.schema import (
     messages,
 )
 
-__all__ = ["Mismatch", "check_ground_truth", "store_key"]
+__all__ = ["Mismatch", "check_ground_truth", "check_hits", "store_key"]
 
 MAIN_MEDIA_ROLES = ("photo", "file", "contact_vcard")
 """The media fields the ground truth counts (thumbnails go with their file)."""
@@ -403,4 +403,58 @@ def check_ground_truth(conn: Connection, truth: dict[str, Any]) -> list[Mismatch
     c.media()
     c.accounts()
     c.exports()
+    return c.found
+
+
+def check_hits(conn: Connection, truth: dict[str, Any]) -> list[Mismatch]:
+    """Every fact of ``truth["known_material"]`` the case's current matching run does not hold.
+
+    Each listed message's file must be hit with exactly the expected signals agreeing (all hits
+    suppressed for a known false positive); no other file may be flagged; and the messages with
+    flagged files must be counted against the right sending accounts.
+    """
+    from veilleur.matching.results import flagged_files, hits_by_account
+
+    c = _Checker(conn, truth)
+    files = {f.sha256: f for f in flagged_files(conn)}
+    expected_flagged: set[str] = set()
+    per_sender: dict[str, int] = {}
+    for k in truth["known_material"]:
+        where = f"known material {k['label']} in {k['chat']} message {k['id']}"
+        chat_id = c.chat_ids.get(store_key(k["chat"]))
+        sha256s = set(
+            conn.execute(
+                select(evidence.c.sha256)
+                .select_from(media)
+                .join(messages, messages.c.id == media.c.message_pk)
+                .join(evidence, evidence.c.id == media.c.file_evidence_id)
+                .where(
+                    messages.c.chat_id == chat_id,
+                    messages.c.message_id == k["id"],
+                    media.c.role.in_(MAIN_MEDIA_ROLES),
+                )
+            ).scalars()
+        )
+        if len(sha256s) != 1:
+            c.expect(f"{where}: saved files", 1, len(sha256s))
+            continue
+        f = files.get(sha256s.pop())
+        if f is None:
+            c.expect(f"{where}: hits", k["signals"], "none")
+            continue
+        if k["suppressed"]:
+            c.expect(f"{where}: flagged", False, f.flagged)
+            suppressed = sorted({h.hash_type for h in f.hits})
+            c.expect(f"{where}: signals of suppressed hits", k["signals"], suppressed)
+        else:
+            expected_flagged.add(f.sha256)
+            c.expect(f"{where}: signals agreeing", k["signals"], list(f.signals))
+            sender = store_key(k["sender"])
+            per_sender[sender] = per_sender.get(sender, 0) + 1
+    c.expect_set("files flagged", expected_flagged, [s for s, f in files.items() if f.flagged])
+    c.expect(
+        "messages with flagged files per sending account",
+        per_sender,
+        {t.key: len(t.messages) for t in hits_by_account(conn)},
+    )
     return c.found

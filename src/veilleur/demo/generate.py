@@ -7,6 +7,7 @@
       exports/account-2026-05/ "Export Telegram data" of the central account, JSON only
       exports/group-2026-06/   a later re-export of the supergroup (Feb-Jun), JSON only, photos only
       exports/dm-html-old/     an old-client HTML export of a private chat (no UTC offset in titles)
+      lists/                   the demo's own hash lists of its synthetic "known material"
       ground_truth.json
 
 Each export sees names its own way (users' own names, contact-saved names in the account export,
@@ -51,6 +52,15 @@ HTML-only export have no id and are keyed ``"name:<title shown in the page heade
   * ``central_account_id``: ``"user:<id>"`` of the full export's owner;
   * ``first_message_utc`` / ``last_message_utc``: over all messages of all exports (the HTML-only
     chat lies inside that range, so its unknown offset does not matter).
+
+* ``lists``: the demo hash lists under ``lists/`` (``veilleur.demo.known_lists``), each with
+  ``file``, ``name``, ``kind`` (``positive``/``negative``) and, for bare 64-hex lists,
+  ``hash_type``; import them all, then match with dihedral matching on.
+* ``known_material``: ``[{"label", "chat", "id", "sender", "signals", "suppressed",
+  "forwarded"}]``, one per message carrying a file of ``scenario.KNOWN``: after hashing, importing
+  ``lists`` and matching, each such message's file is hit with exactly ``signals`` agreeing
+  (unsuppressed hits; for a ``suppressed`` one, its hits are all suppressed), and no other file
+  of the case is flagged.
 """
 
 from __future__ import annotations
@@ -62,11 +72,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from veilleur.demo import media as synth
+from veilleur.demo.known_lists import write_demo_lists
 from veilleur.demo.scenario import (
     ACCOUNT_EXPORTED,
     GROUP03_EXPORTED,
     GROUP06_FROM,
     GROUP_ID,
+    KNOWN,
     LEFT_GROUP,
     TITLE_APRIL,
     TITLE_MARCH,
@@ -217,7 +229,11 @@ class MediaRenderer:
         if skip is not None:
             return Photo(FileRef("", declared, skip), spec.width, spec.height)
         rel = self._free(f"{self.prefix}photos/photo_{n}{self._date_part(date)}.jpg")
-        size = synth.make_jpeg(self.root / rel, spec.width, spec.height, spec.seed)
+        if spec.known:
+            path = self.root / rel
+            size = synth.make_known_jpeg(path, spec.seed, spec.width, spec.height, mirror=spec.mirror)
+        else:
+            size = synth.make_jpeg(self.root / rel, spec.width, spec.height, spec.seed)
         self.files.append(rel)
         return Photo(FileRef(rel, size), spec.width, spec.height)
 
@@ -654,6 +670,31 @@ def _case_facts(case: Case, exports: list[_Export]) -> dict[str, object]:
     }
 
 
+def _known_facts(case: Case) -> list[dict[str, object]]:
+    """Each message carrying one of the demo lists' known files, and what matching must say of it."""
+    by_spec = {k.spec: k for k in KNOWN.values()}
+    found: list[dict[str, object]] = []
+    chats_items = [(chat_key("personal_chat", other.id), items) for other, items in case.private_chats]
+    chats_items.append((chat_key("private_supergroup", GROUP_ID), case.group))
+    for key, items in chats_items:
+        for it in items:
+            known = by_spec.get(it.spec) if it.spec is not None else None
+            if known is None or it.msg.sender is None:
+                continue
+            found.append(
+                {
+                    "label": known.label,
+                    "chat": key,
+                    "id": it.msg.id,
+                    "sender": f"user:{it.msg.sender.id}",
+                    "signals": list(known.signals),
+                    "suppressed": known.suppressed,
+                    "forwarded": it.msg.forwarded_from is not None,
+                }
+            )
+    return found
+
+
 def generate_demo_case(out_dir: Path, seed: int = 7) -> Path:
     """Write the demo exports under ``out_dir`` and return the path of ``ground_truth.json``.
 
@@ -689,6 +730,8 @@ def generate_demo_case(out_dir: Path, seed: int = 7) -> Path:
             for ex in exports
         },
         "case": _case_facts(case, exports),
+        "lists": write_demo_lists(out_dir, seed),
+        "known_material": _known_facts(case),
     }
     path = out_dir / "ground_truth.json"
     path.write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -21,7 +21,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 __all__ = [
+    "known_image",
     "make_jpeg",
+    "make_known_jpeg",
     "make_mp4",
     "make_png",
     "make_thumb",
@@ -88,6 +90,28 @@ def detailed_image(w: int, h: int, seed: int) -> Image.Image:
     draw.rectangle((6 * s, h - 24 * s, (6 + 8 + 7 * 13) * s, h - 6 * s), fill=(0, 0, 0))
     draw.text((10 * s, h - 22 * s), f"SYNTHETIC {seed}", fill=(255, 255, 255), font_size=11 * s)
     return im
+
+
+KNOWN_CANVAS = (1200, 900)
+
+
+def known_image(seed: int, w: int, h: int, *, mirror: bool = False) -> Image.Image:
+    """A picture the demo's own hash lists call "known material": harmless shapes and noise.
+
+    Always drawn at one canvas size and then resized, so that copies of different sizes are the
+    *same* picture (as a re-shared photo is), which is what perceptual matching must find.
+    """
+    im = detailed_image(*KNOWN_CANVAS, seed)
+    if (w, h) != KNOWN_CANVAS:
+        im = im.resize((w, h), Image.Resampling.BILINEAR)
+    return im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirror else im
+
+
+def make_known_jpeg(path: Path, seed: int, w: int, h: int, *, mirror: bool = False, quality: int = 82) -> int:
+    """Write :func:`known_image` as a JPEG (no EXIF, baseline) and return its size in bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    known_image(seed, w, h, mirror=mirror).save(path, "JPEG", quality=quality, optimize=False)
+    return path.stat().st_size
 
 
 def make_jpeg(path: Path, w: int, h: int, seed: int, label: str | None = None, quality: int = 82) -> int:

@@ -1,10 +1,13 @@
-"""``veilleur demo``: generate the synthetic case, import it whole, and check what was concluded.
+"""``veilleur demo``: generate the synthetic case, run the whole pipeline, and check what was concluded.
 
-:func:`run_demo` writes the four demo exports (:mod:`veilleur.demo.generate`), creates a SQLite
-case beside them, imports every export in the ground truth's ``import_order`` with the exporting
-PC's UTC offset the ground truth states (needed by the old HTML export, whose titles carry none),
-prints the case summary, and compares the case with ``ground_truth.json``
-(:func:`veilleur.demo.check.check_ground_truth`). Everything is synthetic and harmless.
+:func:`run_demo` writes the four demo exports and the demo's hash lists
+(:mod:`veilleur.demo.generate`), creates a SQLite case beside them, imports every export in the
+ground truth's ``import_order`` with the exporting PC's UTC offset the ground truth states (needed
+by the old HTML export, whose titles carry none), hashes every media file, imports the lists,
+matches (dihedral matching on), prints the case summary and the hits per chat and per account,
+and compares the case with ``ground_truth.json`` (:func:`veilleur.demo.check.check_ground_truth`
+and :func:`~veilleur.demo.check.check_hits`). Everything is synthetic and harmless; no file is
+shown, only hashes, names and counts.
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ from typing import Any
 from rich.console import Console
 
 from veilleur.case import init_case
-from veilleur.demo.check import check_ground_truth
+from veilleur.demo.check import check_ground_truth, check_hits
 from veilleur.demo.generate import generate_demo_case
 from veilleur.errors import VeilleurError
+from veilleur.hashing.runner import hash_case_media
 from veilleur.ingest.importer import ImportOptions, import_export
+from veilleur.lists import import_list
+from veilleur.matching.results import hits_by_account, hits_by_chat
+from veilleur.matching.run import MatchOptions, match_case
+from veilleur.outputs.hits import report_table, tally_table
 from veilleur.outputs.summary import case_summary, summary_table
 from veilleur.sources.telegram_common import utc_offset
 
@@ -81,9 +89,27 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
                 console.print(f"  [red]{name}: import failed:[/] {e}")
                 return False
             console.print(_export_line(name, facts, result.status, result.report))
+        hashed = hash_case_media(case, operator=operator)
+        console.print(
+            f"Hashed {hashed.hashed} media files (MD5, SHA-1, SHA-256, PDQ, vPDQ) in {hashed.seconds:.1f} s"
+        )
+        for spec in truth["lists"]:
+            lr = import_list(
+                case,
+                out_dir / "lists" / spec["file"],
+                name=spec["name"],
+                operator=operator,
+                kind=spec["kind"],
+                hash_type=spec.get("hash_type"),
+            )
+            console.print(f"  list {lr.list_name} ({spec['kind']}, {lr.format}): {lr.entries} hashes")
+        report = match_case(case, MatchOptions(dihedral=True), operator=operator)
         with case.engine.connect() as conn:
             console.print(summary_table(case_summary(conn)))
-            mismatches = check_ground_truth(conn, truth)
+            console.print(report_table(report))
+            console.print(tally_table("Hits per chat", "chat", hits_by_chat(conn)))
+            console.print(tally_table("Hits per sending account", "account", hits_by_account(conn)))
+            mismatches = check_ground_truth(conn, truth) + check_hits(conn, truth)
     finally:
         case.close()
 

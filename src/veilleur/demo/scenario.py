@@ -89,6 +89,40 @@ class MediaSpec:
     emoji: str = ""
     unavailable: bool = False
     contact: tuple[str, str, str] = ("", "", "")
+    known: bool = False  # drawn by ``media.known_image``: a picture the demo's lists hold
+    mirror: bool = False  # the known picture mirrored (found only by dihedral matching)
+
+
+@dataclass(frozen=True)
+class Known:
+    """A synthetic file the demo's own hash lists hold, how they hold it, and what matching finds.
+
+    ``spec`` is the copy in the case; ``lists`` names the demo lists carrying it (see
+    ``demo/known_lists.py``); ``signals`` are the hash types expected to agree on the case copy;
+    ``suppressed``: a known false positive, listed by a positive list and cleared by a negative one.
+    """
+
+    label: str
+    spec: MediaSpec
+    lists: tuple[str, ...]
+    signals: tuple[str, ...]
+    suppressed: bool = False
+
+
+KNOWN = {
+    "F1": Known("F1", MediaSpec("photo", 901, 800, 600, known=True), ("vics",), ("md5", "sha1", "pdq")),
+    "F2": Known("F2", MediaSpec("photo", 902, 960, 720, known=True), ("pdq",), ("pdq",)),
+    "F3": Known("F3", MediaSpec("photo", 903, 800, 600, known=True, mirror=True), ("pdq",), ("pdq",)),
+    "F4": Known("F4", MediaSpec("photo", 904, 720, 540, known=True), ("sha256",), ("sha256",)),
+    "V1": Known(
+        "V1", MediaSpec("video", 951, 480, 272, 4, 0, name="clip.mp4", mime="video/mp4"), ("vpdq",), ("vpdq",)
+    ),
+    "B1": Known("B1", MediaSpec("photo", 303, 1024, 768), ("pdq", "negative"), ("pdq",), suppressed=True),
+}
+"""The demo's "known material": synthetic pictures and a video that its lists hold, one per way
+of matching (exact VICS entry with MD5, SHA-1 and PDQ; a resized copy by PDQ; a mirrored copy by
+dihedral PDQ; an exact SHA-256; a re-encoded video by vPDQ) and a benign group photo that a
+positive list holds by mistake and the team's negative list clears."""
 
 
 @dataclass(frozen=True)
@@ -642,7 +676,8 @@ def _build_group(rng: random.Random, people: list[Person]) -> tuple[list[Item], 
     tl.add(ts(2026, 3, 1, 10, 0), admin, action=Action("edit_group_title", title=TITLE_MARCH))
     tl.add(ts(2026, 3, 3, 20, 15), central, plain("Qui est partant pour le week-end en refuge ?"))
     marks["central_march"] = tl.items[-1]
-    tl.add(ts(2026, 3, 8, 16, 30), central, spec=MediaSpec("photo", 303, 1024, 768), text=plain("Vue du col"))
+    tl.add(ts(2026, 3, 8, 16, 30), central, spec=KNOWN["B1"].spec, text=plain("Vue du col"))
+    tl.add(ts(2026, 3, 12, 21, 40), pe[12], spec=KNOWN["F4"].spec)  # known material, in the group
     tl.add(ts(2026, 3, 20, 9, 0), pe[22], plain("Bonjour, je découvre le groupe \U0001f44b"))
     # after the March export
     tl.add(ts(2026, 4, 10, 9, 0), admin, action=Action("edit_group_title", title=TITLE_APRIL))
@@ -676,6 +711,8 @@ def _build_private(
     all_items: list[Item] = []
     chats: list[tuple[Person, list[Item]]] = []
     seed = 400
+    f2: Item | None = None
+    other_peer_of_f2: Peer | None = None
     for k, other in enumerate(partners):
         tl = _Timeline(rng)
         t = ts(2026, 2, 1 + k, 9, 0) + rng.randrange(0, 36000)
@@ -715,6 +752,26 @@ def _build_private(
             tl.add(t + 800, other, media=GeoPoint(None), ttl=900)  # expired live location
         if k == 4:
             tl.add(t + 900, other, spec=MediaSpec("round", 498, 240, 240, 5, 0, mime="video/mp4"))
+        # The known material exchanged with the central account (synthetic, see ``KNOWN``).
+        if k == 0:
+            tl.add(t + 1000, central, plain("Comme promis"), spec=KNOWN["F1"].spec)
+        elif k == 1:
+            f2 = tl.add(t + 1100, other, spec=KNOWN["F2"].spec)
+        elif k == 2:
+            assert f2 is not None and other_peer_of_f2 is not None
+            tl.add(
+                max(t, f2.msg.date) + 1200,
+                central,
+                spec=KNOWN["F2"].spec,
+                forwarded_from=other_peer_of_f2,
+                forwarded_date=f2.msg.date,
+            )
+        elif k == 3:
+            tl.add(t + 1300, other, spec=KNOWN["F3"].spec)
+        elif k == 4:
+            tl.add(t + 1400, central, plain("Regarde ça"), spec=KNOWN["V1"].spec)
+        if k == 1:
+            other_peer_of_f2 = other.peer
         chats.append((other, tl.items))
         all_items.extend(tl.items)
     # replies inside each chat
@@ -922,4 +979,17 @@ def build_case(seed: int = 7) -> Case:
     )
 
 
-__all__ = ["TZ", "Case", "Item", "Media", "MediaSpec", "Person", "Session", "build_case", "plain", "ts"]
+__all__ = [
+    "KNOWN",
+    "TZ",
+    "Case",
+    "Item",
+    "Known",
+    "Media",
+    "MediaSpec",
+    "Person",
+    "Session",
+    "build_case",
+    "plain",
+    "ts",
+]

@@ -64,14 +64,14 @@ def files_table(files: list[FlaggedFile]) -> Table:
 
 
 def tally_table(title: str, what: str, tallies: list[Tally]) -> Table:
-    t = Table(what, "messages with flagged files", "distinct files", "first", "last", title=title)
+    t = Table(what, "messages", "files", "first (UTC)", "last (UTC)", title=title)
     for x in tallies:
         t.add_row(
             f"{escape(x.label)}\n[dim]{escape(x.key)}[/]",
             str(len(x.messages)),
             str(len(x.files)),
-            iso_utc(x.first_utc) or "-",
-            iso_utc(x.last_utc) or "-",
+            (iso_utc(x.first_utc) or "-")[:10],
+            (iso_utc(x.last_utc) or "-")[:10],
         )
     return t
 
