@@ -15,6 +15,7 @@ from veilleur.store.schema import (
     import_log,
     imports,
     media,
+    media_hashes,
     messages,
 )
 
@@ -75,8 +76,23 @@ def case_summary(conn: Connection) -> dict[str, Any]:
             select(func.count()).select_from(media).where(media.c.issue.is_not(None))
         ),
         "date_range": {"first": iso_utc(first), "last": iso_utc(last)},
+        "known_material": _known_material(conn),
         "repairs": repairs,
         "warnings": warnings,
+    }
+
+
+def _known_material(conn: Connection) -> dict[str, Any]:
+    """Hashing and matching at a glance: files hashed, and the current run's flagged files."""
+    from veilleur.matching.results import current_run, flagged_files
+
+    run = current_run(conn)
+    files = flagged_files(conn, run) if run is not None else []
+    return {
+        "files_hashed": int(conn.execute(select(func.count()).select_from(media_hashes)).scalar() or 0),
+        "matching_run": run if run is not None else "none yet",
+        "files_flagged": sum(f.flagged for f in files),
+        "suppressed": sum(not f.flagged for f in files),
     }
 
 
