@@ -11,7 +11,9 @@ A list file is read as a stream of records, in file order:
 
 Hash values are normalised here, once, for every format: lower-case hex of the digest's exact
 length; base64 (as some VICS exporters write MD5 and SHA-1) is accepted where the hash type is
-known and converted to hex. Errors say what is wrong with a value without repeating the value:
+known and converted to hex. A vPDQ value (a video: one PDQ per sampled frame) is not one digest
+but a list of frames; it is parsed by :func:`parse_vpdq` and normalised to one canonical string
+(:func:`canonical_vpdq`). Errors say what is wrong with a value without repeating the value:
 a list's entries are never echoed, not even in an error message.
 """
 
@@ -19,18 +21,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, ClassVar, Literal
 
 from veilleur.errors import BadInput, VeilleurError
 
-HashType = Literal["md5", "sha1", "sha256", "pdq", "photodna"]
-HASH_TYPES: tuple[HashType, ...] = ("md5", "sha1", "sha256", "pdq", "photodna")
+HashType = Literal["md5", "sha1", "sha256", "pdq", "photodna", "vpdq"]
+HASH_TYPES: tuple[HashType, ...] = ("md5", "sha1", "sha256", "pdq", "photodna", "vpdq")
 """Hash types a list entry may have. PhotoDNA values are stored as given and never matched
-(PhotoDNA is licensed; Veilleur has no implementation of it)."""
+(PhotoDNA is licensed; Veilleur has no implementation of it). A vPDQ value is a video's frame
+hashes (:func:`parse_vpdq`), matched by distance, never looked up exactly."""
 
 SCHEMES = ("us", "uk", "custom")
 """Category schemes: the Project VIC US profile, the UK (CAID) A/B/C grades, or a custom one."""
@@ -39,6 +44,12 @@ KINDS = ("positive", "negative")
 """A positive list holds known material; a negative list holds known false positives."""
 
 DIGEST_BYTES: dict[HashType, int] = {"md5": 16, "sha1": 20, "sha256": 32, "pdq": 32, "photodna": 144}
+"""Digest length of each single-digest type. vPDQ has none (a value holds one PDQ per frame)."""
+
+VPDQ_MAX_FRAMES = 100_000
+"""The most frames a vPDQ value may hold: 27 hours at vpdq's default of one frame a second."""
+VPDQ_MAX_SECONDS = 1e9
+"""The latest frame time accepted (about 31 years), so that milliseconds fit any integer column."""
 
 _NAMES: dict[str, HashType] = {
     "md5": "md5",
@@ -52,9 +63,18 @@ _NAMES: dict[str, HashType] = {
     "photopdq": "pdq",
     "photodna": "photodna",
     "pdna": "photodna",
+    "vpdq": "vpdq",
+    "videovpdq": "vpdq",
 }
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _B64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_PDQ_HEX = re.compile(r"[0-9a-fA-F]{64}")
+_QUALITY = re.compile(r"[+-]?[0-9]+")
+_SECONDS = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_FRAME = re.compile(
+    r"\s*([0-9a-fA-F]{64})\s*,\s*([0-9]{1,3})\s*,\s*([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*"
+)
+"""A well-formed frame as lists write them: the fast path (lists hold millions of frames)."""
 
 
 class ListConflict(VeilleurError):
@@ -85,8 +105,11 @@ def normalise_hash(hash_type: HashType, raw: str, *, allow_base64: bool = True) 
 
     Hex must have exactly the digest's length. Base64 (padded or not) is accepted when
     ``allow_base64`` and it decodes to exactly the digest's length. PhotoDNA also comes as 144
-    comma-separated numbers 0–255, as some tools write it.
+    comma-separated numbers 0–255, as some tools write it. A vPDQ value is returned as its
+    canonical string (:func:`canonical_vpdq` of :func:`parse_vpdq`), not as hex of a digest.
     """
+    if hash_type == "vpdq":
+        return canonical_vpdq(parse_vpdq(raw))
     n = DIGEST_BYTES[hash_type]
     s = raw.strip()
     if not s:
@@ -140,9 +163,17 @@ def detect_hash_type(raw: str) -> HashType:
 
 
 def _label(hash_type: HashType) -> str:
-    return {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "pdq": "PDQ", "photodna": "PhotoDNA"}[
-        hash_type
-    ]
+    return _LABELS[hash_type]
+
+
+_LABELS: dict[HashType, str] = {
+    "md5": "MD5",
+    "sha1": "SHA-1",
+    "sha256": "SHA-256",
+    "pdq": "PDQ",
+    "photodna": "PhotoDNA",
+    "vpdq": "vPDQ",
+}
 
 
 def _photodna_numbers(s: str) -> str:
@@ -150,6 +181,103 @@ def _photodna_numbers(s: str) -> str:
     if len(parts) != 144 or not all(p.isdigit() and int(p) <= 255 for p in parts):
         raise InvalidHash(f"PhotoDNA value is not 144 comma-separated numbers 0-255 ({len(parts)} parts)")
     return bytes(int(p) for p in parts).hex()
+
+
+# -- vPDQ -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VpdqFrame:
+    """One sampled frame of a listed video: its PDQ (64 lower-case hex), the PDQ quality (0–100)
+    and the frame's time in whole milliseconds (integers, so the same frame compares equal and
+    stores exactly whatever decimal form the list wrote its seconds in)."""
+
+    pdq: str
+    quality: int
+    timestamp_ms: int
+
+
+def parse_vpdq(raw: str) -> tuple[VpdqFrame, ...]:
+    """The frames of a vPDQ value, in the order given; :class:`InvalidHash` saying what is wrong.
+
+    Accepted forms: python-threatexchange's serialisation, a JSON array of strings
+    ``"<64 hex pdq>,<quality 0-100>,<seconds>"`` (one per frame, as ``vpdq_to_json`` writes it,
+    seconds possibly in exponent form such as ``1.23e+03``), or the same triples separated by
+    ``;`` (CSV cells and one-line files hold that more easily than JSON). One frame at least,
+    :data:`VPDQ_MAX_FRAMES` at most. A message names the frame (from 1) and what is wrong with
+    it, never a hash.
+    """
+    s = raw.strip()
+    if not s:
+        raise InvalidHash("empty vPDQ value")
+    parts: list[object]
+    if s.startswith("["):
+        try:
+            loaded = json.loads(s)
+        except ValueError as e:
+            pos = getattr(e, "pos", None)
+            at = f" (at character {pos + 1})" if isinstance(pos, int) else ""
+            raise InvalidHash(f"vPDQ value is not valid JSON{at}") from None
+        if not isinstance(loaded, list):
+            raise InvalidHash("vPDQ value is not a JSON array")
+        parts = loaded
+    elif s.startswith(("{", '"')) or "," not in s:
+        raise InvalidHash(
+            "vPDQ value is neither a JSON array of strings nor ';'-separated "
+            "'<pdq>,<quality>,<seconds>' frames"
+        )
+    else:
+        parts = list(s.removesuffix(";").split(";"))
+    if not parts:
+        raise InvalidHash("vPDQ value has no frame")
+    if len(parts) > VPDQ_MAX_FRAMES:
+        raise InvalidHash(f"vPDQ value has {len(parts)} frames, more than {VPDQ_MAX_FRAMES}")
+    return tuple(_vpdq_frame(part, i) for i, part in enumerate(parts, start=1))
+
+
+def _vpdq_frame(part: object, n: int) -> VpdqFrame:
+    if isinstance(part, str) and (m := _FRAME.fullmatch(part)):
+        quality, seconds = int(m.group(2)), float(m.group(3))
+        if quality <= 100 and seconds <= VPDQ_MAX_SECONDS:
+            return VpdqFrame(m.group(1).lower(), quality, round(seconds * 1000))
+    return _vpdq_frame_checked(part, n)
+
+
+def _vpdq_frame_checked(part: object, n: int) -> VpdqFrame:
+    """The frame, or the :class:`InvalidHash` that says what is wrong with it."""
+    if not isinstance(part, str):
+        raise InvalidHash(f"vPDQ frame {n} is not a string")
+    fields = [f.strip() for f in part.split(",")]
+    if len(fields) != 3:
+        raise InvalidHash(
+            f"vPDQ frame {n} has {len(fields)} comma-separated field(s), expected 3 (pdq, quality, seconds)"
+        )
+    pdq, quality, seconds = fields
+    if not _PDQ_HEX.fullmatch(pdq):
+        what = f"{len(pdq)} characters" if len(pdq) != 64 else "characters that are not hexadecimal"
+        raise InvalidHash(f"vPDQ frame {n}: the PDQ is not 64 hex characters ({what})")
+    if not _QUALITY.fullmatch(quality) or not 0 <= int(quality) <= 100:
+        raise InvalidHash(f"vPDQ frame {n}: the quality is not a whole number from 0 to 100")
+    t = float(seconds) if _SECONDS.fullmatch(seconds) else math.nan
+    if not math.isfinite(t):
+        raise InvalidHash(f"vPDQ frame {n}: the time is not a number of seconds")
+    if t < 0:
+        raise InvalidHash(f"vPDQ frame {n}: the time is negative")
+    if t > VPDQ_MAX_SECONDS:
+        raise InvalidHash(f"vPDQ frame {n}: the time is over {VPDQ_MAX_SECONDS:.0f} seconds")
+    return VpdqFrame(pdq.lower(), int(quality), round(t * 1000))
+
+
+def canonical_vpdq(frames: Iterable[VpdqFrame]) -> str:
+    """The one string a vPDQ value is stored and compared as: python-threatexchange's JSON array
+    (``json.dumps`` separators), PDQ lower-case, seconds with exactly three decimals.
+
+    Two lists writing the same video's frames differently (upper-case hex, ``1.0`` or ``1.000``
+    seconds, ``;``-separated) give the same string, hence the same SHA-256 (the entry's value).
+    """
+    return json.dumps(
+        [f"{f.pdq},{f.quality},{f.timestamp_ms // 1000}.{f.timestamp_ms % 1000:03d}" for f in frames]
+    )
 
 
 def uk_grade(raw: str) -> str:

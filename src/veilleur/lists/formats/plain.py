@@ -5,9 +5,13 @@
   in the value tells apart, so such a list needs its type given (``--hash-type``).
 * **typed** — ``<type> <value>`` per line, as python-threatexchange's local file exchange writes
   them (``pdq 9f3e…``, ``video_md5 …``); types are matched leniently (``SHA-1``, ``sha_256``,
-  ``pdna``); an unknown type is an error, not a skipped line.
+  ``pdna``); an unknown type is an error, not a skipped line. A ``vpdq`` value is the rest of
+  the line, since TE's serialisation (a JSON array, ``["<pdq>,<quality>,<seconds>", …]``) holds
+  spaces.
 * **csv** — a header row names the columns (case, spaces, ``_`` and ``-`` ignored): hash columns
-  ``md5``, ``sha1``, ``sha256``, ``pdq``, ``photodna`` (several per row allowed), or a ``hash`` /
+  ``md5``, ``sha1``, ``sha256``, ``pdq``, ``photodna``, ``vpdq`` (several per row allowed; a
+  ``vpdq`` cell holds ``;``-separated ``<pdq>,<quality>,<seconds>`` frames or a JSON array, quoted
+  where it holds the delimiter), or a ``hash`` /
   ``value`` column with an optional ``type`` column; ``category`` (or ``grade``,
   ``classification``), ``series``, ``flags`` (or ``tags``; split on ``|``, ``;``, ``,``) and
   ``id`` (or ``media_id``, ``external_id``). Other columns are ignored. The delimiter (``,``,
@@ -39,7 +43,7 @@ from veilleur.lists.base import (
 )
 
 _HEXLINE = re.compile(rb"[0-9A-Fa-f]{16,}")
-_TYPED = re.compile(rb"([A-Za-z][A-Za-z0-9_\-]*)[ \t]+(\S+)")
+_TYPED = re.compile(rb"([A-Za-z][A-Za-z0-9_\-]*)[ \t]+(\S.*)")
 _FLAG_SPLIT = re.compile(r"[|;,]")
 _GENERIC_HASH = {"hash", "hashvalue", "value", "signal", "fingerprint"}
 _TYPE_COLUMNS = {"type", "hashtype", "algorithm", "signaltype"}
@@ -47,6 +51,9 @@ _CATEGORY = {"category", "cat", "grade", "classification"}
 _SERIES = {"series"}
 _FLAGS = {"flags", "tags", "flag", "tag"}
 _IDS = {"id", "mediaid", "externalid", "identifier", "entryid"}
+_MAX_FIELD = 16 << 20
+"""The longest CSV cell read: a vPDQ cell of the most frames a value may have (about 90 characters
+a frame) fits; Python's csv module refuses cells over 128 KiB by default (about 1,700 frames)."""
 
 
 def _first_data_line(head: bytes) -> bytes | None:
@@ -74,6 +81,13 @@ class TextFormat(ListFormat):
         return line is not None and _HEXLINE.fullmatch(line) is not None
 
     def read(self, stream: IO[bytes], *, name: str, options: ReadOptions) -> Iterator[ListRecord]:
+        if options.hash_type == "vpdq":
+            raise BadInput(
+                "a plain list holds one hex hash per line, not vPDQ values "
+                "(give them as 'vpdq <value>' lines, --format typed, or in a CSV vpdq column)",
+                file=name,
+                place="byte 0",
+            )
         for n, text in TextLines(stream, name):
             s = text.strip()
             if not s or s.startswith("#"):
@@ -102,7 +116,12 @@ class TypedLinesFormat(ListFormat):
         if line is None:
             return False
         m = _TYPED.fullmatch(line)
-        return m is not None and not _HEXLINE.fullmatch(m.group(1)) and len(m.group(2)) >= 16
+        if m is None or _HEXLINE.fullmatch(m.group(1)):
+            return False
+        if hash_type_named(m.group(1).decode()) == "vpdq":
+            return True  # its value is the rest of the line, spaces and all
+        value = m.group(2)
+        return len(value) >= 16 and not any(c in value for c in b" \t")
 
     def read(self, stream: IO[bytes], *, name: str, options: ReadOptions) -> Iterator[ListRecord]:
         for n, text in TextLines(stream, name):
@@ -110,16 +129,18 @@ class TypedLinesFormat(ListFormat):
             if not s or s.startswith("#"):
                 continue
             place = f"line {n}"
-            parts = s.split()
+            parts = s.split(maxsplit=1)
+            hash_type = hash_type_named(parts[0])
+            if hash_type != "vpdq":
+                parts = s.split()
             if len(parts) != 2:
                 raise BadInput(
                     f"expected '<type> <value>', found {len(parts)} fields", file=name, place=place
                 )
-            hash_type = hash_type_named(parts[0])
             if hash_type is None:
                 raise BadInput(
                     f"unknown hash type {describe_token(parts[0])} "
-                    "(known: md5, sha1, sha256, pdq, photodna and their pytx names)",
+                    "(known: md5, sha1, sha256, pdq, photodna, vpdq and their pytx names)",
                     file=name,
                     place=place,
                 )
@@ -132,7 +153,7 @@ class TypedLinesFormat(ListFormat):
 
 class CsvFormat(ListFormat):
     name = "csv"
-    description = "CSV with a header naming its columns (md5, sha1, sha256, pdq, photodna, category…)"
+    description = "CSV with a header naming its columns (md5, sha1, sha256, pdq, photodna, vpdq, category…)"
 
     def sniff(self, head: bytes, filename: str) -> bool:
         if filename.lower().endswith((".csv", ".tsv")):
@@ -148,6 +169,8 @@ class CsvFormat(ListFormat):
         return any(_is_hash_column(c) for c in cells) and (delimiter is not None or len(cells) == 1)
 
     def read(self, stream: IO[bytes], *, name: str, options: ReadOptions) -> Iterator[ListRecord]:
+        if csv.field_size_limit() < _MAX_FIELD:
+            csv.field_size_limit(_MAX_FIELD)  # process-wide; only ever raised
         lines = TextLines(stream, name)
         numbered = iter(lines)
         texts = (text for _, text in numbered)
@@ -213,7 +236,7 @@ class _Layout:
                 self.id = i
         if not self.hash_columns and self.generic is None:
             raise BadInput(
-                "no hash column in the CSV header (expected md5, sha1, sha256, pdq, photodna, or hash)",
+                "no hash column in the CSV header (expected md5, sha1, sha256, pdq, photodna, vpdq, or hash)",
                 file=name,
                 place=place,
             )

@@ -232,7 +232,9 @@ class _VicsReader:
                 if not isinstance(hash_name, str) or not hash_name.strip():
                     raise BadInput("alternative hash without a HashName", file=self.name, place=place)
                 alt_type = hash_type_named(hash_name)
-                if alt_type is None:
+                if alt_type is None or alt_type == "vpdq":
+                    # VICS documents no vPDQ serialisation: count it unsupported rather than
+                    # refuse the whole file over a layout Veilleur cannot check.
                     unsupported.append(hash_name.strip())
                 else:
                     self._add_hash(hashes, alt_type, a.get("hashvalue"), f"alternative {hash_name}", place)
