@@ -6,7 +6,9 @@ CAID-style JSON, NCMEC hash-sharing XML, plain text, CSV and ``<type> <value>`` 
 Lists are reference data the user holds, kept in the case store beside the case but apart from
 it: a list file is never registered as evidence, and :data:`LIST_TABLES` are never exported with
 case data. Nothing outside :func:`~veilleur.lists.lookup.exact_hits` reads an entry's data, and
-that gives only a matched entry's identifier and category.
+that gives only a matched entry's identifier and category — except
+:func:`~veilleur.lists.vpdq.active_vpdq_entries`, which gives the matcher the listed videos'
+frames to compare against, never to show.
 """
 
 from __future__ import annotations

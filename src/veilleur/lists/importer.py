@@ -15,6 +15,14 @@ A list (``hash_lists``) has versions (``hash_list_versions``), one per imported 
   did not mention removed. Removed entries keep their row and ``removed_version_id``: a list's
   history is never deleted.
 
+A vPDQ entry (a video: one PDQ per sampled frame) is not one digest, so its row's ``value`` is
+the SHA-256 (lower-case hex) of the value's canonical string
+(:func:`~veilleur.lists.base.canonical_vpdq`): the unique constraint, the batch lookup and the
+version logic above then work on it as on any hash. Its frames go to
+``hash_list_vpdq_features`` under that digest, written only for digests not stored yet
+(content-addressed: shared by every list and version holding the same video, never deleted).
+A batch is written once it holds :data:`BATCH` entries or :data:`VPDQ_FRAME_BATCH` frames.
+
 Malformed input raises :class:`~veilleur.errors.BadInput` naming the file and the place; the
 transaction is rolled back, so nothing of that version is stored. List files are reference data,
 not case evidence: they are not registered in the evidence registry, only their SHA-256 is kept
@@ -23,6 +31,8 @@ with the version, and they are never exported with case data.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import uuid
 from collections import Counter, defaultdict
@@ -51,10 +61,18 @@ from veilleur.lists.base import (
 )
 from veilleur.lists.formats import format_names, get_format, sniff_format
 from veilleur.store.bulk import insert_rows, update_rows
-from veilleur.store.schema import hash_list_entries, hash_list_versions, hash_lists
+from veilleur.store.schema import (
+    hash_list_entries,
+    hash_list_versions,
+    hash_list_vpdq_features,
+    hash_lists,
+)
 
 BATCH = 5000
 """Entries per batch: the most held in memory, and loaded from the store, at once."""
+VPDQ_FRAME_BATCH = 100_000
+"""vPDQ frames per batch: a batch of long videos is written before it holds more frames than this
+(one value may hold up to :data:`~veilleur.lists.base.VPDQ_MAX_FRAMES`)."""
 HEAD = 1 << 16
 _IN_CHUNK = 900  # values per IN (...) clause, well under SQLite's variable limit
 
@@ -71,7 +89,18 @@ _ENTRY_COLUMNS = (
     "last_version_id",
     "removed_version_id",
 )
+_F = hash_list_vpdq_features
+_FEATURE_COLUMNS = ("digest", "idx", "pdq", "quality", "timestamp_ms")
+_F_IN = "vpdq_features_in"  # PostgreSQL: this transaction's rows before they are merged in
 _T = TypeVar("_T")
+
+
+def _entry_value(hash_type: HashType, value: str) -> str:
+    """What the entries table keeps as ``value`` for a normalised hash: the hash itself, or for
+    vPDQ (a canonical frame list, possibly megabytes) the lower-case hex SHA-256 of it."""
+    if hash_type == "vpdq":
+        return hashlib.sha256(value.encode("utf-8")).hexdigest()
+    return value
 
 
 @dataclass
@@ -238,6 +267,40 @@ def _chunks(items: Sequence[_T], n: int = _IN_CHUNK) -> Iterator[Sequence[_T]]:
 _Attrs = tuple[str | None, str | None, str | None, str | None]  # category, series, flags, external id
 
 
+def _insert_features(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert feature rows, skipping any already there (another import of the same video).
+
+    On PostgreSQL, COPY into a temporary table then one ``INSERT … SELECT … ON CONFLICT DO
+    NOTHING``: COPY cannot skip conflicts, and ``executemany`` of single-row inserts is an order
+    of magnitude slower. SQLite's ``INSERT OR IGNORE`` is fast as it is.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        insert_rows(conn, _F, _FEATURE_COLUMNS, rows, ignore_conflicts=True)
+        return
+    cols = ", ".join(_FEATURE_COLUMNS)
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {_F_IN} (LIKE {_F.name}) ON COMMIT DROP")
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cur.copy(f"COPY {_F_IN} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    conn.exec_driver_sql(f"INSERT INTO {_F.name} ({cols}) SELECT {cols} FROM {_F_IN} ON CONFLICT DO NOTHING")
+    conn.exec_driver_sql(f"TRUNCATE {_F_IN}")
+
+
+def _canonical_frames(canonical: str) -> Iterator[tuple[str, int, int]]:
+    """(pdq, quality, timestamp_ms) of each frame of a canonical vPDQ value.
+
+    The value was written by :func:`~veilleur.lists.base.canonical_vpdq`, hence valid and in its
+    one layout (64 hex, an integer, seconds with exactly three decimals): it is split, not checked
+    again, which matters for lists of millions of frames.
+    """
+    for frame in json.loads(canonical):
+        quality, seconds = frame[65:].split(",")
+        yield frame[:64], int(quality), int(seconds.replace(".", ""))
+
+
 class _VersionImport:
     def __init__(
         self,
@@ -271,6 +334,8 @@ class _VersionImport:
         self.declared_version: str | None = None
         self.pending: dict[tuple[HashType, str], _Attrs] = {}
         self.pending_deletions: list[ListDeletion] = []
+        self.pending_frames: dict[str, str] = {}  # vPDQ digest -> canonical value
+        self.n_pending_frames = 0
         self.next_analyze = 0
         self.by_type: Counter[str] = Counter()
         self.unsupported: Counter[str] = Counter()
@@ -420,14 +485,18 @@ class _VersionImport:
                 )
         flags = orjson.dumps(list(item.flags)).decode() if item.flags else None
         attrs: _Attrs = (item.category, item.series, flags, item.external_id)
-        for key in item.hashes:
+        for hash_type, value in item.hashes:
+            key = (hash_type, _entry_value(hash_type, value))
             r.entries += 1
-            self.by_type[key[0]] += 1
+            self.by_type[hash_type] += 1
             if key in self.pending:
                 r.duplicates += 1
                 continue
             self.pending[key] = attrs
-        if len(self.pending) >= self.batch_size:
+            if hash_type == "vpdq" and key[1] not in self.pending_frames:
+                self.pending_frames[key[1]] = value
+                self.n_pending_frames += value.count('", "') + 1
+        if len(self.pending) >= self.batch_size or self.n_pending_frames >= VPDQ_FRAME_BATCH:
             self._flush_items()
 
     # -- writes -------------------------------------------------------------------------------
@@ -435,6 +504,7 @@ class _VersionImport:
         if not self.pending:
             return
         batch, self.pending = self.pending, {}
+        frames, self.pending_frames, self.n_pending_frames = self.pending_frames, {}, 0
         r, vid, conn = self.report, self.version_id, self.conn
         self._keep_statistics()
         existing: dict[tuple[str, str], Any] = {}
@@ -477,6 +547,7 @@ class _VersionImport:
                 rewrites.append((*attrs, vid, None, old.id))
                 r.changed += 1
         insert_rows(conn, _E, _ENTRY_COLUMNS, inserts)
+        self._store_frames(frames)
         update_rows(
             conn,
             _E,
@@ -489,6 +560,27 @@ class _VersionImport:
         if self.records_complete and not self.full:
             ids = sorted({attrs[3] for attrs in batch.values() if attrs[3] is not None})
             r.withdrawn += self._remove_by_ids(ids, only_older=True)
+
+    def _store_frames(self, frames: dict[str, str]) -> None:
+        """Store the frames of the vPDQ digests not stored yet, by any list or version.
+
+        The features are content-addressed (keyed by the SHA-256 of the canonical value), so a
+        digest already present holds exactly these frames and is left as it is. Conflicts are
+        ignored rather than refused: another import committing the same video meanwhile wrote
+        the same rows.
+        """
+        digests = sorted(frames)
+        for chunk in _chunks(digests):
+            stored = set(
+                self.conn.execute(select(_F.c.digest).where(_F.c.digest.in_(chunk)).distinct()).scalars()
+            )
+            rows = [
+                (digest, idx, *frame)
+                for digest in chunk
+                if digest not in stored
+                for idx, frame in enumerate(_canonical_frames(frames[digest]))
+            ]
+            _insert_features(self.conn, rows)
 
     def _keep_statistics(self) -> None:
         """Keep PostgreSQL's planner statistics abreast of the entries table as this import grows it.
@@ -520,7 +612,7 @@ class _VersionImport:
             )
             r.deletions_unmatched += len(chunk) - len(known)
         r.withdrawn += self._remove_by_ids(ids, only_older=False)
-        keys = sorted({key for d in batch for key in d.hashes})
+        keys = sorted({(t, _entry_value(t, v)) for d in batch for t, v in d.hashes})
         by_type: defaultdict[str, list[str]] = defaultdict(list)
         for key in keys:
             by_type[key[0]].append(key[1])

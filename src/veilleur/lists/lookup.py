@@ -2,7 +2,8 @@
 
 A hit says which list matched, and the matched entry's identifier and category — never another
 entry, never the list's series, flags or other values. Removed entries do not match. PhotoDNA
-entries are stored but never looked up (Veilleur does not compute PhotoDNA).
+entries are stored but never looked up (Veilleur does not compute PhotoDNA); vPDQ entries are
+matched by distance between frames (:mod:`veilleur.lists.vpdq`), never by exact lookup.
 """
 
 from __future__ import annotations
@@ -30,9 +31,14 @@ class ListHit:
 
 def exact_hits(conn: Connection, hash_type: HashType, values: Iterable[str]) -> dict[str, list[ListHit]]:
     """For each of ``values`` (lower-case hex, as the case's own hashes are) found in an active
-    list entry of ``hash_type``: the hits, by value. Values not found are absent."""
+    list entry of ``hash_type``: the hits, by value. Values not found are absent.
+
+    PhotoDNA and vPDQ raise :class:`ValueError`: the first is never matched, the second only by
+    distance (an entry's value is the SHA-256 of its frame list, which no case file has)."""
     if hash_type == "photodna":
         raise ValueError("PhotoDNA entries are stored, never matched")
+    if hash_type == "vpdq":
+        raise ValueError("vPDQ entries are matched by frame distance, not exact lookup")
     e, lists = hash_list_entries, hash_lists
     wanted = sorted({v.lower() for v in values})
     hits: dict[str, list[ListHit]] = {}
