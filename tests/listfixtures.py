@@ -8,6 +8,9 @@ file. Categories, series and identifiers are made up. Each writer takes the same
 from __future__ import annotations
 
 import base64
+import csv
+import io
+import json
 import random
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,6 +73,44 @@ def synth(n: int, seed: int = 1, start_id: int = 1) -> list[Synth]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class SynthVideo:
+    """One synthetic listed video: random frame PDQs with a quality and a time (seconds) each.
+
+    Times are multiples of half a second under 100 s, so python-threatexchange's three
+    significant digits write them exactly."""
+
+    media_id: int
+    frames: tuple[tuple[str, int, float], ...]
+    category: int
+
+    def te_signal(self, *, upper: bool = False) -> str:
+        """The value as python-threatexchange serialises it (``vpdq_to_json``)."""
+        return json.dumps([f"{p.upper() if upper else p},{q},{t:.3}" for p, q, t in self.frames])
+
+    def triples(self) -> str:
+        """The value as ``;``-separated ``pdq,quality,seconds`` frames."""
+        return ";".join(f"{p},{q},{t}" for p, q, t in self.frames)
+
+    def canonical(self) -> str:
+        return json.dumps([f"{p},{q},{t:.3f}" for p, q, t in self.frames])
+
+
+def synth_videos(n: int, seed: int = 1, start_id: int = 1) -> list[SynthVideo]:
+    rng = random.Random(seed)
+    return [
+        SynthVideo(
+            media_id=start_id + i,
+            frames=tuple(
+                (rng.randbytes(32).hex(), rng.randint(0, 100), 0.5 * k * (1 + i % 2))
+                for k in range(1 + i % 4)
+            ),
+            category=1 + i % 3,
+        )
+        for i in range(n)
+    ]
 
 
 def changed(e: Synth, **kw: object) -> Synth:
@@ -251,4 +292,23 @@ def write_typed(path: Path, entries: list[Synth]) -> Path:
     for e in entries:
         lines += [f"pdq {e.pdq}", f"video_md5 {e.md5}", f"SHA-256 {e.sha256}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_typed_vpdq(path: Path, videos: list[SynthVideo], *, semicolons: bool = False) -> Path:
+    """``vpdq <value>`` lines: TE's JSON array (spaces and all), or ``;``-separated frames."""
+    lines = [f"vpdq {v.triples() if semicolons else v.te_signal(upper=i == 0)}" for i, v in enumerate(videos)]
+    lines.insert(1, "# pytx local file: <type> <value>")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_csv_vpdq(path: Path, videos: list[SynthVideo], *, json_cells: bool = False) -> Path:
+    """A CSV with a ``vPDQ`` column: ``;``-separated frames, or TE's JSON array, quoted as needed."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["Media ID", "Category", "vPDQ"])
+    for v in videos:
+        w.writerow([v.media_id, v.category, v.te_signal() if json_cells else v.triples()])
+    path.write_text(out.getvalue(), encoding="utf-8")
     return path

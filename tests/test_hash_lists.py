@@ -7,6 +7,8 @@ Every store test runs on SQLite and PostgreSQL (the ``case`` fixture). Every has
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -17,16 +19,21 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+import veilleur.lists.importer as importer
 import veilleur.sources.jsonscan as jsonscan
 from listfixtures import (
     Synth,
+    SynthVideo,
     changed,
     synth,
+    synth_videos,
     write_caid,
     write_csv,
+    write_csv_vpdq,
     write_ncmec,
     write_text,
     write_typed,
+    write_typed_vpdq,
     write_vics1,
     write_vics2_casefile,
     write_vics2_hashset,
@@ -35,9 +42,25 @@ from veilleur.case import Case
 from veilleur.cli import cli
 from veilleur.errors import BadInput
 from veilleur.lists import LIST_TABLES, ListConflict, exact_hits, import_list
-from veilleur.lists.base import InvalidHash, detect_hash_type, hash_type_named, normalise_hash
+from veilleur.lists.base import (
+    InvalidHash,
+    VpdqFrame,
+    canonical_vpdq,
+    detect_hash_type,
+    hash_type_named,
+    normalise_hash,
+    parse_vpdq,
+)
 from veilleur.lists.formats import format_names, sniff_format
-from veilleur.store.schema import evidence, hash_list_entries, hash_list_versions, hash_lists, metadata
+from veilleur.lists.vpdq import active_vpdq_entries
+from veilleur.store.schema import (
+    evidence,
+    hash_list_entries,
+    hash_list_versions,
+    hash_list_vpdq_features,
+    hash_lists,
+    metadata,
+)
 
 E = hash_list_entries
 ALL5 = ("md5", "sha1", "sha256", "pdq", "photodna")
@@ -57,7 +80,7 @@ def _snapshot(case: Case) -> dict[str, list[tuple[Any, ...]]]:
     with case.engine.connect() as conn:
         return {
             t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
-            for t in (hash_lists, hash_list_versions, hash_list_entries, evidence)
+            for t in (hash_lists, hash_list_versions, hash_list_entries, hash_list_vpdq_features, evidence)
         }
 
 
@@ -578,3 +601,185 @@ def test_hash_values_are_normalised_strictly() -> None:
         None,
     ]
     assert set(format_names()) == {"vics", "caid", "ncmec", "csv", "typed", "text"}
+
+
+# -- vPDQ (videos) --------------------------------------------------------------------------------
+
+VIDEOS = synth_videos(5, seed=21)
+
+
+def _digest(v: SynthVideo) -> str:
+    return hashlib.sha256(v.canonical().encode()).hexdigest()
+
+
+def _frames(v: SynthVideo) -> tuple[VpdqFrame, ...]:
+    return tuple(VpdqFrame(p, q, round(t * 1000)) for p, q, t in v.frames)
+
+
+def _features(case: Case) -> dict[str, tuple[VpdqFrame, ...]]:
+    f = hash_list_vpdq_features
+    out: dict[str, list[VpdqFrame]] = {}
+    with case.engine.connect() as conn:
+        for r in conn.execute(select(f).order_by(f.c.digest, f.c.idx)):
+            frames = out.setdefault(r.digest, [])
+            assert r.idx == len(frames)
+            frames.append(VpdqFrame(r.pdq, r.quality, r.timestamp_ms))
+    return {d: tuple(fr) for d, fr in out.items()}
+
+
+def test_vpdq_entries_import_from_typed_lines_and_csv(case: Case, tmp_path: Path) -> None:
+    typed = write_typed_vpdq(tmp_path / "videos.txt", VIDEOS)
+    assert "vpdq [" in typed.read_text() and '", "' in typed.read_text()  # TE's JSON, spaces and all
+    sniffed = sniff_format(typed.read_bytes(), typed.name)
+    assert sniffed is not None and sniffed.name == "typed"
+    r1 = import_list(case, typed, name="TE videos", operator="t")
+    assert (r1.format, r1.items, r1.added, r1.by_hash_type) == ("typed", 5, 5, {"vpdq": 5})
+    rows = _rows(case, "TE videos")
+    assert set(rows) == {("vpdq", _digest(v)) for v in VIDEOS}
+    assert _features(case) == {_digest(v): _frames(v) for v in VIDEOS}
+
+    # The same videos as a CSV column, once as ';'-separated frames, once as quoted JSON arrays:
+    # the same canonical values, the same digests, and the frames are stored once (shared).
+    for path in (
+        write_csv_vpdq(tmp_path / "videos.csv", VIDEOS[:3]),
+        write_csv_vpdq(tmp_path / "videos-json.csv", VIDEOS[2:], json_cells=True),
+    ):
+        report = import_list(case, path, name=path.stem, operator="t")
+        assert (report.format, report.by_hash_type) == ("csv", {"vpdq": 3})
+    got = {key: (r.category, r.external_id) for key, r in _rows(case, "videos-json").items()}
+    assert got == {("vpdq", _digest(v)): (str(v.category), str(v.media_id)) for v in VIDEOS[2:]}
+    assert _features(case) == {_digest(v): _frames(v) for v in VIDEOS}
+
+    # ';'-separated frames on typed lines give the same entries; the same file again is a no-op.
+    same = write_typed_vpdq(tmp_path / "videos2.txt", VIDEOS, semicolons=True)
+    r2 = import_list(case, same, name="TE videos", operator="t")
+    assert (r2.added, r2.unchanged, r2.changed, r2.removed) == (0, 5, 0, 0)
+    before = _snapshot(case)
+    again = import_list(case, same, name="TE videos", operator="t")
+    assert (again.status, again.version_id) == ("unchanged", r2.version_id)
+    assert _snapshot(case) == before
+
+
+def test_a_vpdq_version_without_a_video_removes_it_and_only_active_entries_are_read(
+    case: Case, tmp_path: Path
+) -> None:
+    r1 = import_list(case, write_typed_vpdq(tmp_path / "v1.txt", VIDEOS), name="V", operator="t")
+    import_list(case, write_csv_vpdq(tmp_path / "other.csv", VIDEOS[3:]), name="W", operator="t")
+    r2 = import_list(case, write_typed_vpdq(tmp_path / "v2.txt", VIDEOS[1:]), name="V", operator="t")
+    assert (r2.added, r2.unchanged, r2.removed) == (0, 4, 1)
+    rows = _rows(case, "V")
+    gone = rows[("vpdq", _digest(VIDEOS[0]))]
+    assert (gone.first_version_id, gone.removed_version_id) == (r1.version_id, r2.version_id)
+    assert _digest(VIDEOS[0]) in _features(case)  # content-addressed features are never deleted
+
+    with case.engine.connect() as conn:
+        active = active_vpdq_entries(conn)
+        list_of = {r.id: r.name for r in conn.execute(select(hash_lists))}
+        with pytest.raises(ValueError, match="frame distance"):
+            exact_hits(conn, "vpdq", [_digest(VIDEOS[1])])
+    by_list = [(list_of[e.list_id], e.frames) for e in active]
+    expected = [("V", _frames(v)) for v in VIDEOS[1:]] + [("W", _frames(v)) for v in VIDEOS[3:]]
+    assert len(by_list) == len(expected) and set(by_list) == set(expected)
+    assert [e.entry_id for e in active] == sorted(e.entry_id for e in active)
+    assert gone.id not in {e.entry_id for e in active}
+
+
+def test_vpdq_batches_by_frames_give_the_same_store(
+    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    videos = synth_videos(9, seed=22)
+    path = write_typed_vpdq(tmp_path / "v.txt", videos + videos[:2])  # two videos twice
+    monkeypatch.setattr(importer, "VPDQ_FRAME_BATCH", 3)
+    report = import_list(case, path, name="V", operator="t", batch_size=4)
+    assert (report.items, report.added, report.duplicates) == (11, 9, 2)
+    assert _features(case) == {_digest(v): _frames(v) for v in videos}
+
+
+def _vpdq_line(v: SynthVideo, frame: int, edit: Callable[[str, int, float], str]) -> str:
+    frames = [f"{p},{q},{t}" for p, q, t in v.frames]
+    frames[frame] = edit(*v.frames[frame])
+    return json.dumps(frames)
+
+
+_W = VIDEOS[3]  # four frames
+BAD_VPDQ: dict[str, tuple[str, str]] = {
+    # case id: (the bad value, error message pattern)
+    "bad hex": (
+        _vpdq_line(_W, 1, lambda p, q, t: f"{p[:-1]}g,{q},{t}"),
+        r"vPDQ frame 2: the PDQ is not 64 hex",
+    ),
+    "short hex": (_vpdq_line(_W, 0, lambda p, q, t: f"{p[:-2]},{q},{t}"), r"frame 1: .*\(62 characters\)"),
+    "quality 101": (_vpdq_line(_W, 2, lambda p, q, t: f"{p},101,{t}"), r"frame 3: the quality is not"),
+    "negative time": (_vpdq_line(_W, 3, lambda p, q, t: f"{p},{q},-1.5"), r"frame 4: the time is negative"),
+    "two fields": (_vpdq_line(_W, 1, lambda p, q, t: f"{p},{q}"), r"frame 2 has 2 comma-separated"),
+    "empty array": ("[]", r"vPDQ value has no frame"),
+    "not json": (_W.te_signal()[:-3], r"vPDQ value is not valid JSON"),
+    "json object": ('{"frames": 1}', r"neither a JSON array"),
+    "not a frame list": ("synthetic", r"neither a JSON array"),
+    "array of numbers": ("[1, 2]", r"vPDQ frame 1 is not a string"),
+}
+
+
+def test_malformed_vpdq_values_fail_naming_file_and_line_without_a_hash(case: Case, tmp_path: Path) -> None:
+    import_list(case, write_typed_vpdq(tmp_path / "good.txt", VIDEOS[:2]), name="V", operator="t")
+    before = _snapshot(case)
+    for bad, (value, message) in BAD_VPDQ.items():
+        folder = tmp_path / re.sub(r"\W", "_", bad)
+        folder.mkdir()
+        typed = folder / "bad.txt"
+        typed.write_text(f"vpdq {VIDEOS[0].te_signal()}\n# comment\nvpdq {value}\n", encoding="utf-8")
+        with_csv = write_csv_vpdq(folder / "bad.csv", VIDEOS[:2])
+        lines = with_csv.read_text().splitlines()
+        lines[2] = f'2,1,"{value.replace(chr(34), chr(34) * 2)}"'
+        with_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for path in (typed, with_csv):
+            for name in ("V", "new list"):
+                with pytest.raises(BadInput) as err:
+                    import_list(case, path, name=name, operator="t")
+                assert re.search(message, err.value.message), (bad, err.value.message)
+                assert (err.value.file, err.value.place) == (str(path), "line 3"), bad
+                text = str(err.value).lower()
+                assert not any(p[:16] in text for v in VIDEOS for p, _, _ in v.frames), (bad, text)
+        assert _snapshot(case) == before, bad
+
+
+def test_vpdq_values_are_refused_where_a_format_cannot_hold_them(case: Case, tmp_path: Path) -> None:
+    path = tmp_path / "bare.txt"
+    path.write_text(VIDEOS[0].frames[0][0] + "\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="not vPDQ values"):
+        import_list(case, path, name="V", operator="t", hash_type="vpdq")
+    empty = tmp_path / "empty.txt"
+    empty.write_text(f"vpdq {VIDEOS[0].te_signal()}\nvpdq\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="expected '<type> <value>', found 1 fields") as err:
+        import_list(case, empty, name="V", operator="t")
+    assert err.value.place == "line 2"
+    # VICS names no vPDQ layout: an alternative hash so named is counted unsupported, as before.
+    doc = orjson.loads(write_vics2_hashset(tmp_path / "v.json", ENTRIES[:2]).read_bytes())
+    for media in doc["value"]:
+        media["AlternativeHashes"].append({"HashName": "vPDQ", "HashValue": "[1, 2]"})
+    (tmp_path / "v.json").write_bytes(orjson.dumps(doc))
+    report = import_list(case, tmp_path / "v.json", name="VICS", operator="t")
+    assert report.unsupported == {"netclean": 2, "vpdq": 2}
+
+
+def test_vpdq_values_parse_te_serialisation_and_canonicalise() -> None:
+    v = VIDEOS[3]
+    frames = parse_vpdq(v.te_signal(upper=True))
+    assert frames == _frames(v)
+    assert parse_vpdq(v.triples() + ";") == frames == parse_vpdq(v.canonical())
+    assert canonical_vpdq(frames) == v.canonical() == normalise_hash("vpdq", v.te_signal(upper=True))
+    assert canonical_vpdq(frames).startswith('["') and '", "' in canonical_vpdq(frames)
+    p = v.frames[0][0]
+    # TE writes seconds to three significant digits, so long videos' times come in exponent form.
+    assert parse_vpdq(json.dumps([f"{p},50,1.23e+03"])) == (VpdqFrame(p, 50, 1_230_000),)
+    assert canonical_vpdq(parse_vpdq(f"{p},7,1.2346")) == json.dumps([f"{p},7,1.235"])  # to the ms
+    assert canonical_vpdq([VpdqFrame(p, 0, 61_005)]) == json.dumps([f"{p},0,61.005"])
+    with pytest.raises(InvalidHash, match="more than 100000"):
+        parse_vpdq(";".join([f"{p},1,0"] * 100_001))
+    with pytest.raises(InvalidHash, match="time is not a number"):
+        parse_vpdq(f"{p},1,nan")
+    with pytest.raises(InvalidHash, match="empty vPDQ value"):
+        normalise_hash("vpdq", "  ")
+    assert [hash_type_named(n) for n in ("vpdq", "videovpdq", "video_vpdq", "vPDQ")] == ["vpdq"] * 4
+    with pytest.raises(InvalidHash):
+        detect_hash_type(v.canonical())
