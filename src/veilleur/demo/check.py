@@ -33,7 +33,7 @@ from veilleur.store.schema import (
     messages,
 )
 
-__all__ = ["Mismatch", "check_ground_truth", "check_hits", "store_key"]
+__all__ = ["Mismatch", "check_ground_truth", "check_hits", "check_network", "store_key"]
 
 MAIN_MEDIA_ROLES = ("photo", "file", "contact_vcard")
 """The media fields the ground truth counts (thumbnails go with their file)."""
@@ -457,4 +457,21 @@ def check_hits(conn: Connection, truth: dict[str, Any]) -> list[Mismatch]:
         per_sender,
         {t.key: len(t.messages) for t in hits_by_account(conn)},
     )
+    return c.found
+
+
+def check_network(conn: Connection, truth: dict[str, Any]) -> list[Mismatch]:
+    """The accounts that exchanged flagged material with the central account, and how, against
+    ``truth["central_network"]``: each expected account with exactly its kinds of link, and no
+    other account."""
+    from veilleur.analysis.network import exchanged_with
+
+    c = _Checker(conn, truth)
+    central = store_key(truth["case"]["central_account_id"])
+    central_id = conn.execute(select(accounts.c.id).where(accounts.c.key == central)).scalar()
+    found = {cp.key: list(cp.kinds) for cp in exchanged_with(conn, [central_id])} if central_id else {}
+    expected = {store_key(k): v for k, v in truth["central_network"].items()}
+    c.expect_set("accounts that exchanged flagged material with the central account", expected, found)
+    for key in sorted(expected.keys() & found.keys()):
+        c.expect(f"kinds of link with {key}", expected[key], found[key])
     return c.found

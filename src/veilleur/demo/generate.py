@@ -57,10 +57,13 @@ HTML-only export have no id and are keyed ``"name:<title shown in the page heade
   ``file``, ``name``, ``kind`` (``positive``/``negative``) and, for bare 64-hex lists,
   ``hash_type``; import them all, then match with dihedral matching on.
 * ``known_material``: ``[{"label", "chat", "id", "sender", "signals", "suppressed",
-  "forwarded"}]``, one per message carrying a file of ``scenario.KNOWN``: after hashing, importing
+  "forwarded_from"}]``, one per message carrying a file of ``scenario.KNOWN``: after hashing, importing
   ``lists`` and matching, each such message's file is hit with exactly ``signals`` agreeing
   (unsuppressed hits; for a ``suppressed`` one, its hits are all suppressed), and no other file
-  of the case is flagged.
+  of the case is flagged. ``forwarded_from`` is the ``"<kind>:<id>"`` a forward names, else null.
+* ``central_network``: ``{"user:<id>": [kinds]}``, every account that exchanged flagged material
+  with the central account and the kinds of link (``veilleur.analysis.network``); no other
+  account may be found.
 """
 
 from __future__ import annotations
@@ -689,10 +692,38 @@ def _known_facts(case: Case) -> list[dict[str, object]]:
                     "sender": f"user:{it.msg.sender.id}",
                     "signals": list(known.signals),
                     "suppressed": known.suppressed,
-                    "forwarded": it.msg.forwarded_from is not None,
+                    "forwarded_from": f"{it.msg.forwarded_from.kind}:{it.msg.forwarded_from.id}"
+                    if it.msg.forwarded_from is not None
+                    else None,
                 }
             )
     return found
+
+
+def _central_network(case: Case, known: list[dict[str, object]]) -> dict[str, list[str]]:
+    """Who exchanged known material with the central account, and how (``analysis.network`` kinds).
+
+    In the story every such exchange is a private chat of the central account, a forward of
+    another's item, or a file another member sent to the group while the central account was in
+    it (it had posted there before).
+    """
+    central = f"user:{case.central.id}"
+    found: dict[str, set[str]] = {}
+    for k in known:
+        if k["suppressed"]:
+            continue
+        sender, chat = str(k["sender"]), str(k["chat"])
+        if chat.startswith("user:"):  # the private chat with that user
+            if sender == central:
+                found.setdefault(chat, set()).add("private: sent to them")
+            else:
+                found.setdefault(sender, set()).add("private: received from them")
+        elif sender != central:
+            found.setdefault(sender, set()).add("group: they sent, while a member too")
+        origin = k["forwarded_from"]
+        if origin is not None and sender == central and origin != central:
+            found.setdefault(str(origin), set()).add("forward")
+    return {key: sorted(kinds) for key, kinds in sorted(found.items())}
 
 
 def generate_demo_case(out_dir: Path, seed: int = 7) -> Path:
@@ -714,6 +745,7 @@ def generate_demo_case(out_dir: Path, seed: int = 7) -> Path:
         _write_group_06(case, roots["group-2026-06"]),
         _write_dm(case, roots["dm-html-old"]),
     ]
+    known = _known_facts(case)
     truth = {
         "schema": "veilleur-demo-ground-truth/1",
         "seed": seed,
@@ -731,7 +763,8 @@ def generate_demo_case(out_dir: Path, seed: int = 7) -> Path:
         },
         "case": _case_facts(case, exports),
         "lists": write_demo_lists(out_dir, seed),
-        "known_material": _known_facts(case),
+        "known_material": known,
+        "central_network": _central_network(case, known),
     }
     path = out_dir / "ground_truth.json"
     path.write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -20,7 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from veilleur.case import init_case
-from veilleur.demo.check import check_ground_truth, check_hits
+from veilleur.demo.check import check_ground_truth, check_hits, check_network
 from veilleur.demo.generate import generate_demo_case
 from veilleur.errors import VeilleurError
 from veilleur.hashing.runner import hash_case_media
@@ -109,7 +109,9 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
             console.print(report_table(report))
             console.print(tally_table("Hits per chat", "chat", hits_by_chat(conn)))
             console.print(tally_table("Hits per sending account", "account", hits_by_account(conn)))
-            mismatches = check_ground_truth(conn, truth) + check_hits(conn, truth)
+            mismatches = (
+                check_ground_truth(conn, truth) + check_hits(conn, truth) + check_network(conn, truth)
+            )
     finally:
         case.close()
 

@@ -147,6 +147,7 @@ class Sighting:
     chat_id: int
     chat_key: str
     chat_title: str | None
+    chat_type: str
     message_id: int
     date_utc: int | None
     sender_id: int | None
@@ -154,6 +155,8 @@ class Sighting:
     sender_name: str | None
     role: str
     forwarded_from: str | None
+    reply_to_message_id: int | None
+    details: str | None  # the message's other fields (JSON): forwarded_from_id, ...
     evidence_id: int | None
     byte_offset: int | None
     page: str | None
@@ -171,6 +174,7 @@ def sightings(conn: Connection, sha256s: Iterable[str]) -> list[Sighting]:
                 chats.c.id,
                 chats.c.key,
                 chats.c.title,
+                chats.c.type,
                 messages.c.message_id,
                 messages.c.date_utc,
                 messages.c.sender_id,
@@ -178,6 +182,8 @@ def sightings(conn: Connection, sha256s: Iterable[str]) -> list[Sighting]:
                 messages.c.sender_name,
                 media.c.role,
                 messages.c.forwarded_from,
+                messages.c.reply_to_message_id,
+                messages.c.details,
                 messages.c.evidence_id,
                 messages.c.byte_offset,
                 messages.c.page,
