@@ -1,7 +1,8 @@
 """A case workspace: a folder holding ``veilleur-case.json`` and, by default, the SQLite store.
 
 The folder is what an analyst names with ``--case``. Its settings file says which database holds
-the case: ``case.sqlite`` beside it unless the case was created with a PostgreSQL URL.
+the case: ``case.sqlite`` beside it unless the case was created with a PostgreSQL URL. Beside it
+too, ``audit-witness.log``: the audit log's witness (:mod:`veilleur.custody.audit`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, insert
 
+from veilleur.custody.audit import AuditPosition, record, witness, witness_path
 from veilleur.errors import CaseError
 from veilleur.store.engine import current_revision, head_revision, make_engine, upgrade
 from veilleur.store.schema import case_meta
@@ -38,6 +41,29 @@ class Case:
     def engine(self) -> Engine:
         return make_engine(self.database_url)
 
+    @property
+    def witness_path(self) -> Path:
+        """The audit log's witness file in this case folder."""
+        return witness_path(self.root)
+
+    def audit(
+        self,
+        action: str,
+        *,
+        operator: str,
+        subject: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditPosition:
+        """Log an action that writes nothing else (a view of case data, a report) in a transaction
+        of its own, then witness it. Call it *before* showing or writing anything: what cannot be
+        logged is not shown. Actions that write to the case record inside their own transaction
+        instead (:func:`veilleur.custody.audit.record`), so that entry and action commit together.
+        """
+        with self.engine.begin() as conn:
+            where = record(conn, action, operator=operator, subject=subject, details=details)
+        witness(self, where)
+        return where
+
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
@@ -57,15 +83,24 @@ def init_case(
     settings = {"name": name or root.resolve().name, "database_url": database_url}
     case = Case(root, str(settings["name"]), database_url or _sqlite_url(root))
     upgrade(case.engine)
+    operator = operator or default_operator()
     with case.engine.begin() as conn:
         conn.execute(
             insert(case_meta),
             [
                 {"key": "name", "value": case.name},
-                {"key": "created_by", "value": operator or default_operator()},
+                {"key": "created_by", "value": operator},
             ],
         )
+        created = record(
+            conn,
+            "case.init",
+            operator=operator,
+            subject=case.name,
+            details={"database": case.engine.dialect.name},
+        )
     (root / CASE_FILE).write_bytes(orjson.dumps(settings, option=orjson.OPT_INDENT_2))
+    witness(case, created)
     return case
 
 

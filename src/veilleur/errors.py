@@ -39,5 +39,9 @@ class EvidenceChanged(VeilleurError):
     """A registered evidence file no longer has the hash it was registered with."""
 
 
+class AuditError(VeilleurError):
+    """The audit log cannot be appended to as it stands (its head is missing or behind)."""
+
+
 def _rebuild(cls: type[VeilleurError], message: str, file: str | None, place: str | None) -> VeilleurError:
     return cls(message, file=file, place=place)

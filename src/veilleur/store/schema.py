@@ -9,7 +9,9 @@ Three families of tables:
   their ``message_versions``, ``message_sightings`` (later evidence that showed a message, where),
   ``entities``, ``media``, ``reactions``, ``exporter_records`` (contacts, sessions…);
   a record's exact bytes are found in its evidence file at ``byte_offset`` for ``byte_length``;
-* **case metadata**: ``case_meta``.
+* **case metadata**: ``case_meta``;
+* **audit**: ``audit_log`` (every analytic action, hash-chained) and ``audit_head`` (its last
+  entry), written only through :mod:`veilleur.custody.audit`.
 
 Every case record points to an evidence row and a position in it. Times of events in the data
 are integer epoch seconds UTC (``*_utc``) with a ``time_basis`` saying how they were obtained;
@@ -21,6 +23,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Float,
     ForeignKey,
@@ -502,3 +505,37 @@ matches = Table(
 )
 Index("ix_matches_run_sha256", matches.c.run_id, matches.c.sha256)
 Index("ix_matches_entry", matches.c.entry_id)
+
+# -- audit log (migration 0005) ----------------------------------------------------------------
+
+# Every analytic action (an import, a hashing or matching run, a list import, a setting changed,
+# a view of case data, a report) as one entry, appended by ``veilleur.custody.audit.record`` in
+# the transaction of the action it records. ``seq`` runs 1, 2, 3… without gaps; ``entry_hash`` is
+# the SHA-256 of the entry's canonical serialisation, which includes ``prev_hash``, the previous
+# entry's ``entry_hash`` (64 zeros for the first): editing, deleting or reordering an entry breaks
+# the chain. Entries are never updated or deleted by Veilleur.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # INTEGER on SQLite makes seq the rowid itself; assigned by the appender, never by the database.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("at", String(32), nullable=False),  # ISO 8601 UTC with microseconds
+    Column("operator", String(128), nullable=False),
+    Column("action", String(64), nullable=False),  # import | hash | lists.import | match | view.hits …
+    Column("subject", Text),  # what it was about: an export path, a list name, an account key
+    Column("details", Text),  # JSON (sorted keys): counts, ids, settings; never a list value or message text
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)
+
+# The log's head: one row (id 1), the last entry's seq and hash, created with seq 0 by the
+# migration. An append locks and updates it in the appending transaction, which serialises
+# concurrent appenders and gives the next seq without a scan.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    CheckConstraint("id = 1", name="ck_audit_head_single_row"),
+)
