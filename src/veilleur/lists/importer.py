@@ -45,6 +45,7 @@ import orjson
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from veilleur.case import Case
+from veilleur.custody.audit import record, witness
 from veilleur.custody.evidence import now_iso, sha256_stream
 from veilleur.errors import BadInput
 from veilleur.lists.base import (
@@ -230,7 +231,10 @@ def import_list(
         after = os.stat(path)
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
             raise BadInput("the file changed while it was being imported; import it again", file=shown)
-        return report
+        # Logged with the version it records (the report holds counts, never a hash value).
+        where = record(conn, "lists.import", operator=operator, subject=name, details=report.to_dict())
+    witness(case, where)
+    return report
 
 
 def _version_exists(conn: Connection, list_id: int, label: str) -> bool:
