@@ -10,6 +10,9 @@ and is not tried again unless ``retry_failed`` asks for it.
 
 Reading a file whose bytes no longer have the registered SHA-256 records a ``changed`` custody
 event for that evidence row, as ``veilleur evidence verify`` would.
+
+Each run, finished or interrupted, ends with a ``hash`` entry in the audit log (counts only),
+committed with the run's last batch.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, exists, func, insert, select
 
 from veilleur.case import Case
+from veilleur.custody.audit import AuditPosition, record, witness
 from veilleur.custody.evidence import now_iso
 from veilleur.hashing.hasher import HASHER_VERSION, FileHashes, Source
 from veilleur.hashing.signals import HashLimits, Status
@@ -84,6 +88,7 @@ class HashReport:
     changed_evidence: int = 0  # evidence rows found changed (custody events written)
     workers: int = 0  # 0: hashed in the calling process
     seconds: float = 0.0
+    interrupted: bool = False  # stopped before every selected file was hashed
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -230,12 +235,20 @@ def hash_case_media(
     pending: list[FileHashes] = []
     last_flush = time.monotonic()
 
-    def flush() -> None:
+    def flush(final: bool = False) -> None:
         nonlocal last_flush
-        if pending:
+        where: AuditPosition | None = None
+        if pending or final:
             with case.engine.begin() as conn:
-                _write(conn, pending, operator, retry_failed)
+                if pending:
+                    _write(conn, pending, operator, retry_failed)
+                if final:
+                    where = record(
+                        conn, "hash", operator=operator, details=_audit_details(report, limit, retry_failed)
+                    )
             pending.clear()
+        if where is not None:
+            witness(case, where)
         last_flush = time.monotonic()
 
     results: Iterator[FileHashes] = (
@@ -243,6 +256,7 @@ def hash_case_media(
     )
     if progress:
         progress(0, len(tasks))
+    finished = False
     try:
         for done, r in enumerate(results, 1):
             pending.append(r)
@@ -257,14 +271,32 @@ def hash_case_media(
                 flush()
             if progress:
                 progress(done, len(tasks))
+        finished = True
     finally:
         close = getattr(results, "close", None)
         if close is not None:
             close()  # stops the workers
-        flush()  # what finished before an interruption is kept
-    report.remaining = report.media_files - report.already_hashed - report.hashed
-    report.by_status = dict(statuses)
-    report.by_reason = dict(reasons)
-    report.by_class = dict(classes)
-    report.seconds = round(time.monotonic() - started, 3)
+        report.remaining = report.media_files - report.already_hashed - report.hashed
+        report.by_status = dict(statuses)
+        report.by_reason = dict(reasons)
+        report.by_class = dict(classes)
+        report.seconds = round(time.monotonic() - started, 3)
+        report.interrupted = not finished
+        flush(final=True)  # what finished before an interruption is kept, and the run logged
     return report
+
+
+def _audit_details(report: HashReport, limit: int | None, retry_failed: bool) -> dict[str, Any]:
+    """The run's audit entry: counts and settings (never a hash)."""
+    return {
+        "selected": report.selected,
+        "hashed": report.hashed,
+        "remaining": report.remaining,
+        "by_status": report.by_status,
+        "frame_hashes": report.frame_hashes,
+        "changed_evidence": report.changed_evidence,
+        "workers": report.workers,
+        "limit": limit,
+        "retry_failed": retry_failed,
+        "interrupted": report.interrupted,
+    }

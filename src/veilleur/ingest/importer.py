@@ -30,6 +30,7 @@ import orjson
 from sqlalchemy import Connection, insert, select, union, update
 
 from veilleur.case import Case
+from veilleur.custody.audit import AuditPosition, record, witness
 from veilleur.custody.evidence import Evidence, now_iso, register_member, register_path
 from veilleur.errors import VeilleurError
 from veilleur.ingest.pipeline import Item, prepared, prepared_in_child
@@ -178,6 +179,10 @@ class _Import:
                 .where(evidence.c.sha256 == root.sha256, imports.c.status == "complete")
             ).first()
             if done is not None:
+                if root.new:  # the same export from a new place: registered, so logged
+                    where = self._audit(conn, done.id, "unchanged", root, False, {})
+                    conn.commit()
+                    witness(self.case, where)
                 return ImportResult(done.id, "unchanged", False, orjson.loads(done.report or "{}"))
             pending = conn.execute(
                 select(imports)
@@ -249,6 +254,7 @@ class _Import:
                         checkpoint_offset=None,
                     )
                 )
+                where = self._audit(conn, import_id, "complete", root, resumed, report)
                 conn.commit()
             except BaseException as e:
                 conn.rollback()
@@ -257,9 +263,47 @@ class _Import:
                     .where(imports.c.id == import_id)
                     .values(status="failed", error=str(e) or type(e).__name__)
                 )
+                # What earlier checkpoints committed stays in the case: the failure is logged.
+                failed = self._audit(conn, import_id, "failed", root, resumed, {}, error=type(e).__name__)
                 conn.commit()
+                witness(self.case, failed)
                 raise
+        witness(self.case, where)
         return ImportResult(import_id, "complete", resumed, report)
+
+    def _audit(
+        self,
+        conn: Connection,
+        import_id: int,
+        status: str,
+        root: Evidence,
+        resumed: bool,
+        report: dict[str, Any],
+        *,
+        error: str | None = None,
+    ) -> AuditPosition:
+        """The import's audit entry: which export (path and SHA-256), what became of it, counts."""
+        c = report.get("counters", {})
+        details: dict[str, Any] = {
+            "import_id": import_id,
+            "status": status,
+            "resumed": resumed,
+            "evidence_id": root.id,
+            "sha256": root.sha256,
+        }
+        if c:
+            details["counts"] = {
+                k: c.get(k, 0)
+                for k in ("messages", "new", "new_versions", "reconciled", "media_present", "repairs")
+            }
+            details["possibly_deleted_flagged"] = report.get("possibly_deleted_flagged", 0)
+            details["chats"] = len(report.get("chats", []))
+            details["warnings"] = len(report.get("warnings", []))
+        if error:
+            details["error"] = error
+        return record(
+            conn, "import", operator=self.options.operator, subject=self.container.label, details=details
+        )
 
     # -- passes -------------------------------------------------------------------------------
     def _records(
