@@ -39,6 +39,7 @@ import orjson
 from sqlalchemy import Connection, func, insert, select, update
 
 from veilleur.case import Case
+from veilleur.custody.audit import record
 from veilleur.custody.evidence import now_iso
 from veilleur.hashing.pdq import MATCH_THRESHOLD
 from veilleur.lists.base import HashType
@@ -359,6 +360,12 @@ def match_case(case: Case, options: MatchOptions | None = None, *, operator: str
             update(match_runs)
             .where(match_runs.c.id == run_id)
             .values(status="done", finished_at=now_iso(), report=orjson.dumps(report.to_dict()).decode())
+        )
+        record(
+            conn,
+            "match",
+            operator=operator,
+            details={"settings": settings, "lists": snapshot, **report.to_dict()},
         )
     return report
 
