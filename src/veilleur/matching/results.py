@@ -30,6 +30,7 @@ __all__ = [
     "Sighting",
     "Tally",
     "current_run",
+    "display_names",
     "flagged_files",
     "hits_by_account",
     "hits_by_chat",
@@ -238,7 +239,7 @@ def hits_by_account(conn: Connection, run_id: int | None = None) -> list[Tally]:
     Counted by *sender*: who received a file is the exchange analysis's question, not this one.
     """
     found = _flagged_sightings(conn, run_id)
-    names = _display_names(conn, {s.sender_id for s in found if s.sender_id is not None})
+    names = display_names(conn, {s.sender_id for s in found if s.sender_id is not None})
     tallies: dict[str, Tally] = {}
     for s in found:
         key = s.sender_key or f"(unknown sender: {s.sender_name or 'no name'})"
@@ -247,7 +248,7 @@ def hits_by_account(conn: Connection, run_id: int | None = None) -> list[Tally]:
     return sorted(tallies.values(), key=lambda t: (-len(t.messages), t.key))
 
 
-def _display_names(conn: Connection, account_ids: set[int]) -> dict[int, str]:
+def display_names(conn: Connection, account_ids: set[int]) -> dict[int, str]:
     """The most recently seen display name of each account."""
     if not account_ids:
         return {}

@@ -1,0 +1,353 @@
+"""Per-account evidence dossiers, in HTML and PDF, and the case summary report.
+
+A dossier states what the case holds about one account and where each fact comes from: the
+names it was observed under (and in which export), the identifiers exporters recorded for it,
+every exchange of flagged media it took part in — sent and received apart — with its citation
+(evidence file, chat, message id, time, byte offset or HTML page), the match details behind each
+flag (list and version, entry identifier, category, method, distance), its network and roles,
+and its dates of activity. It never contains media: no picture, no thumbnail, not even a link to a
+file; files are named by SHA-256 only.
+
+Each document states the case, the operator, the time and the audit-log position it was produced
+at, so that what the log held then can be checked later. The same HTML is printed to PDF by
+WeasyPrint, so the two never differ in content.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import Connection, func, select
+
+from veilleur.analysis.exchanges import Exchange, flagged_exchanges
+from veilleur.analysis.graph import AccountStats, NetworkAnalysis, account_timeline, analyse_network
+from veilleur.analysis.network import Counterpart, exchanged_with
+from veilleur.case import Case
+from veilleur.custody.audit import position
+from veilleur.custody.evidence import now_iso
+from veilleur.matching.results import Hit, current_run, display_names
+from veilleur.sources.telegram_common import iso_utc
+from veilleur.store.schema import (
+    account_names,
+    accounts,
+    case_meta,
+    evidence,
+    exporter_records,
+    hash_list_versions,
+    messages,
+)
+
+__all__ = [
+    "DossierContext",
+    "account_dossier",
+    "participants",
+    "render_html",
+    "write_all_dossiers",
+    "write_dossier",
+]
+
+_env = Environment(
+    loader=PackageLoader("veilleur.outputs", "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["utc"] = lambda t: (iso_utc(t) or "—").replace("T", " ").replace("Z", " UTC")
+
+
+@dataclass
+class DossierContext:
+    """What every dossier of one production run shares: computed once."""
+
+    case_name: str
+    operator: str
+    generated_at: str
+    audit_position: str
+    run_id: int | None
+    exchanges: list[Exchange]
+    analysis: NetworkAnalysis
+    names: dict[int, str]
+    keys: dict[int, str]
+    versions: dict[int, str]
+    evidence_paths: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, conn: Connection, operator: str, audit_position: str = "") -> DossierContext:
+        exchanges = flagged_exchanges(conn)
+        ids = {e.sender_id for e in exchanges if e.sender_id is not None}
+        ids |= {p.account_id for e in exchanges for p in e.recipients}
+        keys = dict(conn.execute(select(accounts.c.id, accounts.c.key)).tuples().all())
+        ev_ids = sorted({e.evidence_id for e in exchanges if e.evidence_id is not None})
+        paths = (
+            dict(
+                conn.execute(
+                    select(evidence.c.id, func.coalesce(evidence.c.relpath, evidence.c.original_path)).where(
+                        evidence.c.id.in_(ev_ids)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            if ev_ids
+            else {}
+        )
+        name = conn.execute(select(case_meta.c.value).where(case_meta.c.key == "name")).scalar()
+        return cls(
+            case_name=name or "case",
+            operator=operator,
+            generated_at=now_iso(),
+            audit_position=audit_position or _audit_label(conn),
+            run_id=current_run(conn),
+            exchanges=exchanges,
+            analysis=analyse_network(conn, exchanges),
+            names=display_names(conn, ids),
+            keys=keys,
+            versions=dict(
+                conn.execute(select(hash_list_versions.c.id, hash_list_versions.c.version)).tuples().all()
+            ),
+            evidence_paths=paths,
+        )
+
+    def label(self, account_id: int | None) -> str:
+        if account_id is None:
+            return "(no sender)"
+        key = self.keys.get(account_id, f"account #{account_id}")
+        name = self.names.get(account_id)
+        return f"{name} ({key})" if name else key
+
+
+def _audit_label(conn: Connection) -> str:
+    pos = position(conn)
+    return pos.label if pos is not None else "audit log empty"
+
+
+def _exchange_row(ctx: DossierContext, e: Exchange, account_id: int) -> dict[str, Any]:
+    sent = e.sender_id == account_id
+    if sent:
+        others = [ctx.label(p.account_id) for p in e.recipients]
+        shown = others if len(others) <= 6 else [*others[:5], f"and {len(others) - 5} other members"]
+        counterpart = "; ".join(shown) or "(no recipient: saved or unknown)"
+    else:
+        counterpart = ctx.label(e.sender_id)
+    basis = next((p.basis for p in e.recipients if p.account_id == account_id), "")
+    return {
+        "date": e.date_utc,
+        "direction": "sent" if sent else "received",
+        "setting": e.setting,
+        "chat": e.chat_title or e.chat_key,
+        "chat_key": e.chat_key,
+        "message_id": e.message_id,
+        "counterpart": counterpart,
+        "basis": basis,
+        "forwarded_from": e.forwarded_from,
+        "origin": e.forward_origin.basis if e.forward_origin is not None else None,
+        "citation": f"{ctx.evidence_paths.get(e.evidence_id or -1, '?')} ({e.citation})",
+        "files": e.files,
+        "hits": [
+            {
+                "list": h.list_name,
+                "version": ctx.versions.get(h.list_version_id, "?"),
+                "entry": h.external_id or f"#{h.entry_id}",
+                "category": h.category or "—",
+                "how": _how(h),
+            }
+            for h in e.hits
+        ],
+    }
+
+
+def _how(h: Hit) -> str:
+    if h.method == "exact":
+        return f"{h.hash_type.upper()} identical"
+    if h.method == "vpdq":
+        return (
+            f"vPDQ: {h.query_match_pct:g} % of the case video's frames and {h.compared_match_pct:g} % of "
+            f"the listed video's matched, closest frames {h.distance} of {h.threshold} bits"
+        )
+    text = f"{h.method.upper()}, {h.distance} of {h.threshold} bits"
+    if h.variant:
+        text += f", as rotated or mirrored (variant {h.variant})"
+    if h.frame_ms is not None:
+        text += f", video frame at {h.frame_ms / 1000:g} s"
+    return text
+
+
+def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> dict[str, Any]:
+    """The dossier of one account as plain data (what the templates render)."""
+    acc = conn.execute(select(accounts).where(accounts.c.id == account_id)).one()
+    names = [
+        {
+            "kind": r.name_kind.replace("_", " "),
+            "value": r.value,
+            "first": r.first_seen_utc,
+            "last": r.last_seen_utc,
+            "seen": r.n_seen,
+            "evidence": r.evidence_id,
+            "offset": r.first_byte_offset,
+        }
+        for r in conn.execute(
+            select(account_names)
+            .where(account_names.c.account_id == account_id)
+            .order_by(account_names.c.first_seen_utc, account_names.c.name_kind, account_names.c.value)
+        )
+    ]
+    identifiers = [
+        {
+            "section": r.section,
+            "phone": r.phone,
+            "ip": r.ip,
+            "name": r.name,
+            "date": r.date_utc,
+            "evidence": r.evidence_id,
+            "offset": r.byte_offset,
+        }
+        for r in conn.execute(
+            select(exporter_records).where(
+                (exporter_records.c.account_id == account_id)
+                | (exporter_records.c.exporter_account_id == account_id),
+                (exporter_records.c.phone.is_not(None)) | (exporter_records.c.ip.is_not(None)),
+            )
+        )
+    ]
+    first, last, n, n_chats = conn.execute(
+        select(
+            func.min(messages.c.date_utc),
+            func.max(messages.c.date_utc),
+            func.count(),
+            func.count(func.distinct(messages.c.chat_id)),
+        ).where(messages.c.sender_id == account_id)
+    ).one()
+    mine = [
+        e
+        for e in ctx.exchanges
+        if e.sender_id == account_id or any(p.account_id == account_id for p in e.recipients)
+    ]
+    counterparts: list[Counterpart] = exchanged_with(conn, [account_id], mine)
+    stats = ctx.analysis.accounts.get(account_id, AccountStats(account_id))
+    rows = [_exchange_row(ctx, e, account_id) for e in mine]
+    categories: defaultdict[str, int] = defaultdict(int)
+    for e in mine:
+        for cat in {h.category for h in e.hits if h.category}:
+            categories[cat] += 1
+    return {
+        "case": ctx.case_name,
+        "operator": ctx.operator,
+        "generated_at": ctx.generated_at,
+        "audit_position": ctx.audit_position,
+        "run_id": ctx.run_id,
+        "account": {
+            "id": acc.id,
+            "key": acc.key,
+            "label": ctx.label(acc.id),
+            "identity": "platform id"
+            if acc.identity == "platform_id"
+            else "name only (weak: no platform id)",
+            "deleted_seen": acc.deleted_seen,
+        },
+        "names": names,
+        "identifiers": identifiers,
+        "activity": {"first": first, "last": last, "messages": n, "chats": n_chats},
+        "stats": {
+            "roles": ", ".join(stats.roles) or "none",
+            "sent": stats.sent,
+            "sent_private": stats.sent_private,
+            "received": stats.received,
+            "received_private": stats.received_private,
+            "files_sent": len(stats.files_sent),
+            "files_received": len(stats.files_received),
+            "requested": stats.requested,
+            "admin": ", ".join(f"{k} ×{v}" for k, v in sorted(stats.admin_actions.items())) or "none",
+            "first": stats.first_utc,
+            "last": stats.last_utc,
+            "degree": round(stats.degree_centrality, 4),
+            "betweenness": round(stats.betweenness, 4),
+            "community": stats.community,
+        },
+        "categories": dict(sorted(categories.items())),
+        "sent": [r for r in rows if r["direction"] == "sent"],
+        "received": [r for r in rows if r["direction"] == "received"],
+        "counterparts": [
+            {
+                "label": ctx.label(c.account_id),
+                "kinds": ", ".join(c.kinds),
+                "direct": c.direct,
+                "exchanges": len({link.exchange.message_pk for link in c.links}),
+                "evidence": sorted(
+                    {
+                        f"{link.exchange.chat_title or link.exchange.chat_key} #{link.exchange.message_id}"
+                        for link in c.links
+                    }
+                ),
+            }
+            for c in counterparts
+        ],
+        "timeline": account_timeline(conn, account_id, ctx.exchanges),
+    }
+
+
+def render_html(data: dict[str, Any]) -> str:
+    return _env.get_template("dossier.html.j2").render(d=data)
+
+
+def _slug(key: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in key)[:120]
+
+
+def write_dossier(
+    conn: Connection, account_id: int, out_dir: Path, ctx: DossierContext, *, pdf: bool = True
+) -> list[Path]:
+    """Write ``<account key>.html`` (and ``.pdf``) under ``out_dir``; return the paths."""
+    from weasyprint import HTML  # loaded on first use: it is large
+
+    data = account_dossier(conn, account_id, ctx)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html = render_html(data)
+    base = out_dir / _slug(data["account"]["key"])
+    paths = [base.with_suffix(".html")]
+    paths[0].write_text(html, encoding="utf-8")
+    if pdf:
+        HTML(string=html, base_url=None).write_pdf(base.with_suffix(".pdf"))
+        paths.append(base.with_suffix(".pdf"))
+    return paths
+
+
+def participants(ctx: DossierContext) -> list[int]:
+    """The accounts a dossier is written for: every sender of flagged media and every recipient
+    in a private chat (group members who merely received are in the senders' dossiers)."""
+    ids = {e.sender_id for e in ctx.exchanges if e.sender_id is not None}
+    ids |= {p.account_id for e in ctx.exchanges if e.setting == "private" for p in e.recipients}
+    return sorted(ids)
+
+
+def write_all_dossiers(
+    case: Case,
+    out_dir: Path,
+    *,
+    operator: str,
+    pdf: bool = True,
+    account_ids: list[int] | None = None,
+) -> list[Path]:
+    """A dossier for every participant in an exchange of flagged media (or the given accounts).
+
+    The production is logged (``report.dossiers``) before any file is written, and every dossier
+    states that entry's audit position.
+    """
+    with case.engine.connect() as conn:
+        ctx = DossierContext.build(conn, operator)
+    ids = account_ids if account_ids is not None else participants(ctx)
+    where = case.audit(
+        "report.dossiers",
+        operator=operator,
+        subject=str(out_dir),
+        details={"accounts": len(ids), "pdf": pdf, "matching_run": ctx.run_id},
+    )
+    ctx.audit_position = where.label
+    paths: list[Path] = []
+    with case.engine.connect() as conn:
+        for account_id in ids:
+            paths += write_dossier(conn, account_id, out_dir, ctx, pdf=pdf)
+    return paths

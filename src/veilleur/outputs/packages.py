@@ -1,0 +1,156 @@
+"""The case summary report, and packages of dossiers grouped by jurisdiction for coordinated action.
+
+``write_packages`` writes, under one folder:
+
+* ``case-summary.html`` / ``.pdf`` — the case in one document: what was imported, the lists and
+  matching run, hits per chat and per account, every participant with roles, volumes and
+  jurisdiction, the possibly new material awaiting review (counted, never shown);
+* one folder per jurisdiction (:mod:`veilleur.analysis.jurisdiction`) holding the dossiers of the
+  accounts routed there and an ``index.html`` of them, so that each office receives its own;
+* ``manifest.json`` — every file with its SHA-256 and size, the audit position, the matching run.
+
+Like dossiers, nothing here contains media.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+
+from veilleur.analysis.jurisdiction import Jurisdiction, jurisdictions
+from veilleur.analysis.propagation import media_items, possibly_new_material
+from veilleur.case import Case
+from veilleur.matching.results import hits_by_account, hits_by_chat
+from veilleur.outputs.dossier import DossierContext, _env, _slug, participants, write_dossier
+from veilleur.outputs.summary import case_summary
+from veilleur.store.schema import hash_list_versions, hash_lists, match_runs
+
+__all__ = ["case_report", "write_packages"]
+
+
+def _lists(conn: Connection, run_id: int | None) -> list[dict[str, Any]]:
+    if run_id is None:
+        return []
+    raw = conn.execute(select(match_runs.c.lists).where(match_runs.c.id == run_id)).scalar()
+    out = orjson.loads(raw) if raw else []
+    imported = dict(
+        conn.execute(select(hash_list_versions.c.id, hash_list_versions.c.imported_at)).tuples().all()
+    )
+    sources = dict(conn.execute(select(hash_lists.c.id, hash_lists.c.source)).tuples().all())
+    for x in out:
+        x["imported_at"] = imported.get(x.get("version_id"))
+        x["source"] = sources.get(x.get("id"))
+    return list(out)
+
+
+def case_report(conn: Connection, ctx: DossierContext, places: dict[int, Jurisdiction]) -> dict[str, Any]:
+    """The case summary report as plain data."""
+    items = media_items(conn)
+    new = possibly_new_material(items, ctx.exchanges)
+    rows: list[dict[str, Any]] = []
+    for account_id in participants(ctx):
+        s = ctx.analysis.accounts.get(account_id)
+        j = places.get(account_id)
+        rows.append(
+            {
+                "label": ctx.label(account_id),
+                "dossier": _slug(ctx.keys.get(account_id, str(account_id))) + ".html",
+                "folder": _slug(j.label) if j else "unknown",
+                "roles": ", ".join(s.roles) if s else "",
+                "sent": s.sent if s else 0,
+                "received": s.received if s else 0,
+                "jurisdiction": j.label if j else "unknown",
+                "basis": j.basis if j else "",
+            }
+        )
+    rows.sort(key=lambda r: (-r["sent"], -r["received"], r["label"]))
+    return {
+        "case": ctx.case_name,
+        "operator": ctx.operator,
+        "generated_at": ctx.generated_at,
+        "audit_position": ctx.audit_position,
+        "run_id": ctx.run_id,
+        "summary": case_summary(conn),
+        "lists": _lists(conn, ctx.run_id),
+        "exchanges": len(ctx.exchanges),
+        "by_chat": hits_by_chat(conn, ctx.run_id),
+        "by_account": hits_by_account(conn, ctx.run_id),
+        "participants": rows,
+        "communities": [sorted(ctx.label(a) for a in c) for c in ctx.analysis.communities],
+        "possibly_new": {
+            "items": len(new),
+            "by_poster": _count_by(new, ctx),
+        },
+    }
+
+
+def _count_by(items: list[Any], ctx: DossierContext) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for item in items:
+        label = ctx.label(item.first.sender_id)
+        counts[label] = counts.get(label, 0) + 1
+    return sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+
+
+def _write(html: str, base: Path, pdf: bool) -> list[Path]:
+    from weasyprint import HTML
+
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = [base.with_suffix(".html")]
+    paths[0].write_text(html, encoding="utf-8")
+    if pdf:
+        HTML(string=html).write_pdf(base.with_suffix(".pdf"))
+        paths.append(base.with_suffix(".pdf"))
+    return paths
+
+
+def write_packages(case: Case, out_dir: Path, *, operator: str, pdf: bool = True) -> list[Path]:
+    """The case summary, one folder of dossiers per jurisdiction, and a manifest (see module doc)."""
+    with case.engine.connect() as conn:
+        ctx = DossierContext.build(conn, operator)
+        ids = participants(ctx)
+        places = jurisdictions(conn, ids)
+    where = case.audit(
+        "report.packages",
+        operator=operator,
+        subject=str(out_dir),
+        details={"accounts": len(ids), "jurisdictions": len({j.label for j in places.values()}), "pdf": pdf},
+    )
+    ctx.audit_position = where.label
+    paths: list[Path] = []
+    with case.engine.connect() as conn:
+        report = case_report(conn, ctx, places)
+        paths += _write(
+            _env.get_template("case_report.html.j2").render(r=report), out_dir / "case-summary", pdf
+        )
+        by_place: dict[str, list[int]] = {}
+        for account_id in ids:
+            by_place.setdefault(places[account_id].label, []).append(account_id)
+        for label, members in sorted(by_place.items()):
+            folder = out_dir / _slug(label)
+            rows = [r for r in report["participants"] if r["jurisdiction"] == label]
+            index = _env.get_template("package_index.html.j2").render(r=report, place=label, rows=rows)
+            paths += _write(index, folder / "index", False)
+            for account_id in members:
+                paths += write_dossier(conn, account_id, folder, ctx, pdf=pdf)
+    manifest = {
+        "case": ctx.case_name,
+        "generated_at": ctx.generated_at,
+        "operator": operator,
+        "audit_position": where.label,
+        "matching_run": ctx.run_id,
+        "files": [
+            {
+                "path": str(p.relative_to(out_dir)),
+                "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+                "size": p.stat().st_size,
+            }
+            for p in paths
+        ],
+    }
+    (out_dir / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    return [*paths, out_dir / "manifest.json"]
