@@ -2,7 +2,11 @@
 
 Every command works on one case folder (``--case``, or ``VEILLEUR_CASE``, default the current
 folder) and acts as one operator (``--operator``, or ``VEILLEUR_OPERATOR``, default the login
-name), whose name goes into the evidence registry and every import.
+name), whose name goes into the evidence registry, every import and the audit log.
+
+Every command that changes the case or shows its data is logged in the audit log
+(:mod:`veilleur.custody.audit`): the actions by the library functions they call, the views here,
+each logged *before* anything is shown, so that what cannot be logged is not shown.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from veilleur.case import Case, default_operator, init_case, open_case
+from veilleur.custody import audit
 from veilleur.custody.evidence import verify
 from veilleur.errors import VeilleurError
 from veilleur.ingest.importer import ImportOptions, ImportResult, import_export
@@ -118,6 +123,12 @@ def import_cmd(
         result = run_import(case, path, ImportOptions(obj.operator, tz, lenient_utf8))
         reports.append(result.report | {"status": result.status})
     if report_path:
+        case.audit(
+            "report.imports",
+            operator=obj.operator,
+            subject=str(report_path),
+            details={"imports": len(reports)},
+        )
         report_path.write_bytes(orjson.dumps(reports, option=orjson.OPT_INDENT_2))
 
 
@@ -155,8 +166,10 @@ def evidence_group() -> None:
 @click.pass_obj
 def evidence_list(obj: Ctx) -> None:
     """Every registered file with its SHA-256."""
-    with obj.case().engine.connect() as conn:
+    case = obj.case()
+    with case.engine.connect() as conn:
         rows = conn.execute(select(evidence).order_by(evidence.c.id)).all()
+    case.audit("view.evidence", operator=obj.operator, details={"files": len(rows)})
     t = Table("id", "kind", "sha256", "size", "registered", "operator", "path")
     for r in rows:
         t.add_row(str(r.id), r.kind, r.sha256, str(r.size), r.registered_at, r.operator, r.original_path)
@@ -167,19 +180,29 @@ def evidence_list(obj: Ctx) -> None:
 @click.pass_obj
 def evidence_verify(obj: Ctx) -> None:
     """Re-hash every registered file; exit 1 if any changed or went missing."""
-    bad = 0
+    bad = []
     n = 0
-    with obj.case().engine.begin() as conn:
+    case = obj.case()
+    with case.engine.begin() as conn:
         for v in verify(conn, obj.operator):
             n += 1
             if v.status != "unchanged":
-                bad += 1
-                out.print(
-                    f"[red]{v.status.upper()}[/] #{v.evidence_id} {escape(v.original_path)} "
-                    f"(registered {v.expected}, now {v.found or '-'})",
-                    soft_wrap=True,
-                )
-    out.print(f"{n} evidence files checked, {bad} changed or missing.")
+                bad.append(v)
+        # Logged with the custody events it wrote, before any path is shown.
+        where = audit.record(
+            conn,
+            "view.evidence.verify",
+            operator=obj.operator,
+            details={"files": n, "changed_or_missing": len(bad)},
+        )
+    audit.witness(case, where)
+    for v in bad:
+        out.print(
+            f"[red]{v.status.upper()}[/] #{v.evidence_id} {escape(v.original_path)} "
+            f"(registered {v.expected}, now {v.found or '-'})",
+            soft_wrap=True,
+        )
+    out.print(f"{n} evidence files checked, {len(bad)} changed or missing.")
     if bad:
         sys.exit(1)
 
@@ -189,8 +212,10 @@ def evidence_verify(obj: Ctx) -> None:
 @click.pass_obj
 def imports_cmd(obj: Ctx, as_json: bool) -> None:
     """The imports of this case, with their status and reports."""
-    with obj.case().engine.connect() as conn:
+    case = obj.case()
+    with case.engine.connect() as conn:
         rows = conn.execute(select(imports).order_by(imports.c.id)).all()
+    case.audit("view.imports", operator=obj.operator, details={"imports": len(rows), "json": as_json})
     if as_json:
         out.print_json(
             orjson.dumps(
@@ -227,8 +252,10 @@ def imports_cmd(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def summary_cmd(obj: Ctx, as_json: bool) -> None:
     """What the case holds: chats, accounts, messages, media, date range, warnings."""
-    with obj.case().engine.connect() as conn:
+    case = obj.case()
+    with case.engine.connect() as conn:
         s = case_summary(conn)
+    case.audit("view.summary", operator=obj.operator, details={"json": as_json})
     if as_json:
         out.print_json(orjson.dumps(s).decode())
     else:
@@ -375,7 +402,8 @@ def lists_import(
     )
     if pdq_threshold is not None:
         with case.engine.begin() as conn:
-            set_pdq_threshold(conn, report.list_name, pdq_threshold)
+            where = set_pdq_threshold(conn, report.list_name, pdq_threshold, operator=obj.operator)
+        audit.witness(case, where)
     if as_json:
         out.print_json(orjson.dumps(report.to_dict()).decode())
     elif report.status == "unchanged":
@@ -406,8 +434,10 @@ def lists_show(obj: Ctx, as_json: bool) -> None:
     """Each list with its versions and its entries counted per hash type and category."""
     from veilleur.lists import list_summaries
 
-    with obj.case().engine.connect() as conn:
+    case = obj.case()
+    with case.engine.connect() as conn:
         summaries = list_summaries(conn)
+    case.audit("view.lists", operator=obj.operator, details={"lists": len(summaries), "json": as_json})
     if as_json:
         out.print_json(orjson.dumps(summaries).decode())
         return
@@ -442,8 +472,10 @@ def lists_threshold(obj: Ctx, name: str, bits: int | None) -> None:
     """Set the PDQ threshold of the list NAME to BITS (without BITS: back to the default, 31)."""
     from veilleur.lists.thresholds import set_pdq_threshold
 
-    with obj.case().engine.begin() as conn:
-        set_pdq_threshold(conn, name, bits)
+    case = obj.case()
+    with case.engine.begin() as conn:
+        where = set_pdq_threshold(conn, name, bits, operator=obj.operator)
+    audit.witness(case, where)
     out.print(f"List {escape(name)}: PDQ threshold {bits if bits is not None else '31 (default)'} bits.")
 
 
@@ -505,6 +537,7 @@ def match_cmd(
         threads=threads,
     )
     report = match_case(case, options, operator=obj.operator)
+    audit.witness(case)  # match_case logged the run in its transaction; witness it now it is committed
     if as_json:
         out.print_json(orjson.dumps(report.to_dict()).decode())
         return
@@ -522,16 +555,22 @@ def hits_cmd(obj: Ctx, as_json: bool) -> None:
     from veilleur.matching.results import current_run, flagged_files, hits_by_account, hits_by_chat
     from veilleur.outputs.hits import files_table, hits_data, tally_table
 
-    with obj.case().engine.connect() as conn:
-        if as_json:
-            out.print_json(orjson.dumps(hits_data(conn)).decode())
-            return
-        if current_run(conn) is None:
-            out.print("This case has not been matched yet ('veilleur match').")
-            return
-        out.print(files_table(flagged_files(conn)))
-        out.print(tally_table("Hits per chat", "chat", hits_by_chat(conn)))
-        out.print(tally_table("Hits per sending account", "account", hits_by_account(conn)))
+    case = obj.case()
+    with case.engine.connect() as conn:
+        run_id = current_run(conn)
+        data = hits_data(conn) if as_json else None
+        if not as_json and run_id is not None:
+            files, chats, senders = flagged_files(conn), hits_by_chat(conn), hits_by_account(conn)
+    case.audit("view.hits", operator=obj.operator, details={"run_id": run_id, "json": as_json})
+    if data is not None:
+        out.print_json(orjson.dumps(data).decode())
+        return
+    if run_id is None:
+        out.print("This case has not been matched yet ('veilleur match').")
+        return
+    out.print(files_table(files))
+    out.print(tally_table("Hits per chat", "chat", chats))
+    out.print(tally_table("Hits per sending account", "account", senders))
 
 
 @cli.command("demo")
@@ -556,6 +595,75 @@ def demo_cmd(obj: Ctx, out_dir: Path, seed: int) -> None:
     ok = run_demo(out_dir, seed=seed, operator=obj.operator, console=out)
     if not ok:
         sys.exit(1)
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit log: every import, run, setting and view of case data, hash-chained.
+
+    See docs/audit-log.md for what is logged and what verifying proves.
+    """
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def audit_verify(obj: Ctx) -> None:
+    """Check the whole chain, its head and the witness file; exit 1 on any problem.
+
+    The check itself is then logged (audit.verify, with the number of problems).
+    """
+    case = obj.case()
+    with case.engine.connect() as conn:
+        problems = audit.verify(conn, witness=case.witness_path)
+        head = audit.position(conn)
+    for p in problems:
+        out.print(f"[red]PROBLEM[/] {escape(str(p))}", soft_wrap=True)
+    where = head.label if head else "an empty log"
+    if problems:
+        out.print(f"[red]{len(problems)} problems[/] in the audit log (head: {escape(where)}).")
+    else:
+        out.print(f"Audit log intact up to {escape(where)}; witness file agrees.")
+    try:
+        case.audit("audit.verify", operator=obj.operator, details={"problems": len(problems)})
+    except VeilleurError as e:  # a log too damaged to append to: the problems above say why
+        err.print(f"[red]this check could not be logged:[/] {escape(str(e))}", soft_wrap=True)
+        sys.exit(1)
+    if problems:
+        sys.exit(1)
+
+
+@audit_group.command("show")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Show the last N entries (0: all).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON (one array).")
+@click.pass_obj
+def audit_show(obj: Ctx, limit: int, as_json: bool) -> None:
+    """The audit log's entries, newest last."""
+    case = obj.case()
+    with case.engine.connect() as conn:
+        shown = list(audit.entries(conn)) if limit == 0 else audit.tail(conn, limit)
+    # Subjects name exports and accounts: looking at the log is a view like any other.
+    case.audit("view.audit", operator=obj.operator, details={"entries": len(shown), "json": as_json})
+    if as_json:
+        out.print_json(orjson.dumps([e.to_dict() for e in shown]).decode())
+        return
+    t = Table("#", "at", "operator", "action", "subject", "details", "hash")
+    for e in shown:
+        t.add_row(
+            str(e.seq),
+            e.at,
+            escape(e.operator),
+            e.action,
+            escape(e.subject or ""),
+            escape(e.details or ""),
+            e.entry_hash[:12] + "…",
+        )
+    out.print(t)
 
 
 def main() -> None:
