@@ -542,3 +542,20 @@ def test_a_worker_crash_costs_that_file_only(tmp_path: Path, monkeypatch: pytest
     assert (crashed.status, crashed.reason) == (Status.FAILED, Reason.WORKER_CRASHED)
     assert crashed.detail is not None and "signal 6" in crashed.detail
     assert {r.status for r in results.values()} == {Status.OK}
+
+
+def test_other_libraries_cannot_make_truncated_pictures_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeasyPrint (used for PDF reports) turns Pillow's process-wide LOAD_TRUNCATED_IMAGES on when
+    imported; hashing must still refuse a truncated picture, and still hash a whole one."""
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    jpeg = encode(detailed_image(640, 480, 5), "JPEG", quality=90)
+    (tmp_path / "cut.jpg").write_bytes(jpeg[: len(jpeg) // 3])
+    (tmp_path / "whole.jpg").write_bytes(jpeg)
+    cut, whole = hash_path(tmp_path / "cut.jpg"), hash_path(tmp_path / "whole.jpg")
+    assert (cut.status, cut.reason) == ("failed", "truncated")
+    assert whole.status == "ok" and whole.pdq is not None
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # restored for whoever set it

@@ -45,15 +45,18 @@ def pixel_guard(limits: HashLimits) -> Iterator[None]:
     under ``limits.max_pixels`` is refused at open. The exact limit on decoded pixels is checked
     after the reduced-size decode is chosen (:func:`open_image`'s callers).
     """
-    saved = Image.MAX_IMAGE_PIXELS
+    saved = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
     Image.MAX_IMAGE_PIXELS = limits.max_pixels * DRAFT_FACTOR // 2
-    assert not ImageFile.LOAD_TRUNCATED_IMAGES  # a truncated picture must fail, not be padded
+    # A truncated picture must fail, not be padded with grey. Other libraries in the process set
+    # this process-wide flag (WeasyPrint turns it on when it is imported), so it is set here for
+    # every decode rather than assumed.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             yield
     finally:
-        Image.MAX_IMAGE_PIXELS = saved
+        Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
 def decode_error(e: BaseException) -> HashFailure:
