@@ -100,9 +100,9 @@ def _peer_accounts(conn: Connection, keys: set[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for i in range(0, len(wanted), 900):
         out.update(
-            conn.execute(select(accounts.c.key, accounts.c.id).where(accounts.c.key.in_(wanted[i : i + 900])))
-            .tuples()
-            .all()
+            conn.execute(
+                select(accounts.c.key, accounts.c.id).where(accounts.c.key.in_(wanted[i : i + 900]))
+            ).all()
         )
     return out
 

@@ -134,8 +134,8 @@ def _keys(conn: Connection, ids: set[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for i in range(0, len(wanted), 900):
         out.update(
-            conn.execute(select(accounts.c.id, accounts.c.key).where(accounts.c.id.in_(wanted[i : i + 900])))
-            .tuples()
-            .all()
+            conn.execute(
+                select(accounts.c.id, accounts.c.key).where(accounts.c.id.in_(wanted[i : i + 900]))
+            ).all()
         )
     return out

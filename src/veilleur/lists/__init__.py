@@ -18,9 +18,7 @@ from veilleur.lists.importer import ListImportReport, import_list
 from veilleur.lists.lookup import ListHit, exact_hits
 from veilleur.lists.summary import list_summaries
 
-LIST_TABLES = frozenset(
-    {"hash_lists", "hash_list_versions", "hash_list_entries", "hash_list_vpdq_features"}
-)
+LIST_TABLES = frozenset({"hash_lists", "hash_list_versions", "hash_list_entries", "hash_list_vpdq_features"})
 """Tables holding hash-list data. Any export of case data must leave them out."""
 
 __all__ = [

@@ -80,7 +80,7 @@ class DossierContext:
         exchanges = flagged_exchanges(conn)
         ids = {e.sender_id for e in exchanges if e.sender_id is not None}
         ids |= {p.account_id for e in exchanges for p in e.recipients}
-        keys = dict(conn.execute(select(accounts.c.id, accounts.c.key)).tuples().all())
+        keys = dict(conn.execute(select(accounts.c.id, accounts.c.key)).all())
         ev_ids = sorted({e.evidence_id for e in exchanges if e.evidence_id is not None})
         paths = (
             dict(
@@ -88,9 +88,7 @@ class DossierContext:
                     select(evidence.c.id, func.coalesce(evidence.c.relpath, evidence.c.original_path)).where(
                         evidence.c.id.in_(ev_ids)
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             if ev_ids
             else {}
@@ -106,9 +104,7 @@ class DossierContext:
             analysis=analyse_network(conn, exchanges),
             names=display_names(conn, ids),
             keys=keys,
-            versions=dict(
-                conn.execute(select(hash_list_versions.c.id, hash_list_versions.c.version)).tuples().all()
-            ),
+            versions=dict(conn.execute(select(hash_list_versions.c.id, hash_list_versions.c.version)).all()),
             evidence_paths=paths,
         )
 

@@ -37,10 +37,8 @@ def _lists(conn: Connection, run_id: int | None) -> list[dict[str, Any]]:
         return []
     raw = conn.execute(select(match_runs.c.lists).where(match_runs.c.id == run_id)).scalar()
     out = orjson.loads(raw) if raw else []
-    imported = dict(
-        conn.execute(select(hash_list_versions.c.id, hash_list_versions.c.imported_at)).tuples().all()
-    )
-    sources = dict(conn.execute(select(hash_lists.c.id, hash_lists.c.source)).tuples().all())
+    imported = dict(conn.execute(select(hash_list_versions.c.id, hash_list_versions.c.imported_at)).all())
+    sources = dict(conn.execute(select(hash_lists.c.id, hash_lists.c.source)).all())
     for x in out:
         x["imported_at"] = imported.get(x.get("version_id"))
         x["source"] = sources.get(x.get("id"))

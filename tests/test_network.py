@@ -1,0 +1,267 @@
+"""Exchanges, the network around an account, propagation, roles, dossiers and packages, on the
+synthetic demo case (imported, hashed, matched against its own lists) in SQLite and PostgreSQL.
+
+The demo's story (``veilleur.demo.scenario.KNOWN``): the central account sends a known picture to
+one contact, receives a resized one from another and forwards it to a third, receives a mirrored
+one, sends a known video, and is a member of the hiking group where another member posts a known
+picture; a benign group photo is listed by mistake and cleared by a negative list.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import select
+
+from veilleur.analysis.exchanges import Exchange, flagged_exchanges, forward_chain
+from veilleur.analysis.graph import analyse_network, chat_timeline
+from veilleur.analysis.network import exchanged_with, exchanges_in_chat
+from veilleur.analysis.propagation import media_items, possibly_new_material
+from veilleur.case import Case, init_case
+from veilleur.custody.audit import tail, verify
+from veilleur.demo.check import check_network, store_key
+from veilleur.demo.generate import generate_demo_case
+from veilleur.demo.scenario import build_case
+from veilleur.hashing import hash_case_media
+from veilleur.ingest.importer import ImportOptions, import_export
+from veilleur.lists import import_list
+from veilleur.matching.run import MatchOptions, match_case
+from veilleur.outputs.dossier import write_all_dossiers
+from veilleur.outputs.packages import write_packages
+from veilleur.sources.telegram_common import utc_offset
+from veilleur.store.schema import accounts
+
+
+@dataclass
+class Matched:
+    case: Case
+    truth: dict[str, Any]
+    ids: dict[str, int]  # account key (store) -> id
+
+    def account(self, truth_key: str) -> int:
+        return self.ids[store_key(truth_key)]
+
+    def person(self, index: int) -> int:
+        return self.account(f"user:{build_case(7).people[index].id}")
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("network_demo")
+    generate_demo_case(out, seed=7)
+    return out
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def matched(
+    request: pytest.FixtureRequest, demo_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Matched]:
+    """The demo case imported, hashed and matched once per backend; tests only read it (or write
+    reports beside it)."""
+    url = None
+    name = f"veilleur_test_{uuid.uuid4().hex[:12]}"
+    admin = ""
+    if request.param == "postgresql":
+        admin = str(request.getfixturevalue("pg_admin"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+psycopg://{admin.rsplit('/', 1)[0].split('://', 1)[1]}/{name}"
+    truth = json.loads((demo_dir / "ground_truth.json").read_text(encoding="utf-8"))
+    case = init_case(
+        tmp_path_factory.mktemp("case") / "case", name="network test", database_url=url, operator="t"
+    )
+    try:
+        for export in truth["import_order"]:
+            offset = truth["exports"][export]["utc_offset"]
+            import_export(case, demo_dir / "exports" / export, ImportOptions("t", utc_offset(offset)))
+        hash_case_media(case, workers=0, operator="t")
+        for spec in truth["lists"]:
+            import_list(
+                case,
+                demo_dir / "lists" / spec["file"],
+                name=spec["name"],
+                operator="t",
+                kind=spec["kind"],
+                hash_type=spec.get("hash_type"),
+            )
+        match_case(case, MatchOptions(dihedral=True, threads=1), operator="t")
+        with case.engine.connect() as conn:
+            ids = dict(conn.execute(select(accounts.c.key, accounts.c.id)).all())
+        yield Matched(case, truth, ids)
+    finally:
+        case.close()
+        if admin:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def exchanges(m: Matched) -> list[Exchange]:
+    with m.case.engine.connect() as conn:
+        return flagged_exchanges(conn)
+
+
+def by_label(m: Matched, ex: list[Exchange]) -> dict[str, Exchange]:
+    out = {}
+    for k in m.truth["known_material"]:
+        for e in ex:
+            if e.chat_key == store_key(k["chat"]) and e.message_id == k["id"]:
+                out[k["label"] + ("-fwd" if k["forwarded_from"] else "")] = e
+    return out
+
+
+def test_every_flagged_message_is_an_exchange_with_its_parties(matched: Matched) -> None:
+    ex = exchanges(matched)
+    known = by_label(matched, ex)
+    expected = {k["label"] + ("-fwd" if k["forwarded_from"] else "") for k in matched.truth["known_material"]}
+    assert set(known) == expected - {"B1"}  # the suppressed one is no exchange
+    assert len(ex) == len(known)
+    central = matched.account(matched.truth["case"]["central_account_id"])
+    f1 = known["F1"]
+    assert (f1.setting, f1.sender_id) == ("private", central)
+    (r,) = f1.recipients
+    assert r.account_id == matched.account(
+        next(k["chat"] for k in matched.truth["known_material"] if k["label"] == "F1")
+    )
+    assert r.recorded and "peer" in r.basis
+    assert {h.hash_type for h in f1.hits} == {"md5", "sha1", "pdq"}
+    f3 = known["F3"]
+    assert f3.recipients[0].account_id == central and "owner" in f3.recipients[0].basis
+    assert f3.hits[0].variant in range(1, 8)  # found as a mirror
+    assert f1.evidence_id is not None and f1.byte_offset is not None
+
+
+def test_group_recipients_are_the_members_at_that_time_with_their_basis(matched: Matched) -> None:
+    f4 = by_label(matched, exchanges(matched))["F4"]
+    assert f4.setting == "group"
+    members = {p.account_id: p for p in f4.recipients}
+    central = matched.account(matched.truth["case"]["central_account_id"])
+    assert central in members and f4.sender_id not in members
+    # Left by himself on 20 Feb, removed on 22 Feb, joined by link on 2 May: none received it on 12 Mar.
+    for gone in (7, 39, 41):
+        assert matched.person(gone) not in members, gone
+    recorded = [p for p in members.values() if p.recorded]
+    inferred = [p for p in members.values() if not p.recorded]
+    assert recorded and all(p.message_id is not None for p in recorded)
+    assert inferred and all("messages in the chat" in p.basis for p in inferred)
+
+
+def test_forwards_are_followed_back_to_the_first_send(matched: Matched) -> None:
+    ex = exchanges(matched)
+    known = by_label(matched, ex)
+    fwd, original = known["F2-fwd"], known["F2"]
+    assert fwd.forward_origin is not None and fwd.forward_origin.account_id == original.sender_id
+    assert forward_chain(fwd, ex) == [original]
+    assert forward_chain(original, ex) == []
+
+
+def test_the_network_around_the_central_account_is_the_ground_truth(matched: Matched) -> None:
+    with matched.case.engine.connect() as conn:
+        assert check_network(conn, matched.truth) == []
+        wrong = copy.deepcopy(matched.truth)
+        extra = f"user:{build_case(7).people[11].id}"  # a contact who exchanged nothing flagged
+        wrong["central_network"][extra] = ["private: sent to them"]
+        first = next(iter(wrong["central_network"]))
+        wrong["central_network"][first] = ["reply"]
+        found = check_network(conn, wrong)
+    assert {m.what.split(" with ")[0] for m in found} == {
+        "accounts that exchanged flagged material",
+        "kinds of link",
+    }
+
+
+def test_network_of_a_set_of_accounts_and_of_a_chat(matched: Matched) -> None:
+    ex = exchanges(matched)
+    known = by_label(matched, ex)
+    central = matched.account(matched.truth["case"]["central_account_id"])
+    lea = known["F2"].sender_id
+    assert lea is not None
+    with matched.case.engine.connect() as conn:
+        around = {c.account_id: c for c in exchanged_with(conn, [central, lea], ex)}
+        assert central not in around and lea not in around
+        theo = known["F2-fwd"].recipients[0].account_id
+        assert around[theo].kinds == ("private: sent to them",)
+        assert around[theo].direct and around[theo].received == 1 and around[theo].sent == 0
+        group_sender = known["F4"].sender_id
+        assert group_sender is not None and not around[group_sender].direct
+    group_chat = known["F4"].chat_id
+    assert [e.message_id for e in exchanges_in_chat(group_chat, ex)] == [known["F4"].message_id]
+
+
+def test_propagation_and_possibly_new_material(matched: Matched) -> None:
+    ex = exchanges(matched)
+    known = by_label(matched, ex)
+    with matched.case.engine.connect() as conn:
+        items = media_items(conn)
+    f2 = next(i for i in items if known["F2"].files[0] in i.files)
+    assert [s.message_pk for s in f2.sightings] == [known["F2"].message_pk, known["F2-fwd"].message_pk]
+    assert f2.first.forwarded_from is None and len(f2.forwards) == 1 and f2.flagged
+    new = possibly_new_material(items, ex)
+    assert new and all(not i.listed and i.first.forwarded_from is None and i.reasons for i in new)
+    suppressed = next(k for k in matched.truth["known_material"] if k["suppressed"])
+    assert all(s.message_id != suppressed["id"] for i in new for s in i.sightings)
+    central = matched.account(matched.truth["case"]["central_account_id"])
+    assert any(i.first.sender_id == central for i in new)
+
+
+def test_roles_volumes_centrality_and_timelines(matched: Matched) -> None:
+    ex = exchanges(matched)
+    central = matched.account(matched.truth["case"]["central_account_id"])
+    with matched.case.engine.connect() as conn:
+        na = analyse_network(conn, ex)
+        group = by_label(matched, ex)["F4"].chat_id
+        timeline = chat_timeline(conn, group, ex)
+    c = na.accounts[central]
+    assert c.roles == ("distributor",) and (c.sent, c.received) == (3, 3)
+    assert c.sent_private == 3 and len(c.files_sent) == 3
+    hugo = by_label(matched, ex)["F1"].recipients[0].account_id
+    assert na.accounts[hugo].roles == ("receiver",)
+    assert any("administrator" in s.roles for s in na.accounts.values())
+    # The group poster reaches every member; the central account sits between Léa and Théo.
+    assert c.degree_centrality > 0 and c.betweenness > 0
+    assert c.community is not None and na.communities
+    assert sum(m["exchanges"] for m in timeline) == 1 and sum(m["messages"] for m in timeline) > 100
+
+
+def test_dossiers_cite_their_records_hold_no_media_and_are_logged(matched: Matched, tmp_path: Path) -> None:
+    out = tmp_path / "dossiers"
+    paths = write_all_dossiers(matched.case, out, operator="reviewer")
+    htmls = [p for p in paths if p.suffix == ".html"]
+    pdfs = [p for p in paths if p.suffix == ".pdf"]
+    participants = set(matched.truth["central_network"]) | {matched.truth["case"]["central_account_id"]}
+    assert len(htmls) == len(pdfs) == len(participants)
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
+    with matched.case.engine.connect() as conn:
+        (entry,) = [e for e in tail(conn, 5) if e.action == "report.dossiers"]
+        assert verify(conn) == []
+    central_key = store_key(matched.truth["case"]["central_account_id"])
+    html = (out / (central_key.replace(":", "_") + ".html")).read_text(encoding="utf-8")
+    assert entry.position.label in html and "reviewer" in html
+    f1 = next(k for k in matched.truth["known_material"] if k["label"] == "F1")
+    assert f"message {f1['id']}" in html and "Project VIC (demo) v" in html and "MD5 identical" in html
+    assert "evidence #" in html and "byte " in html
+    for p in htmls:
+        text = p.read_text(encoding="utf-8").lower()
+        assert "<img" not in text and "data:image" not in text and "src=" not in text
+
+
+def test_packages_by_jurisdiction_with_a_verifiable_manifest(matched: Matched, tmp_path: Path) -> None:
+    out = tmp_path / "packages"
+    write_packages(matched.case, out, operator="reviewer", pdf=False)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for f in manifest["files"]:
+        assert hashlib.sha256((out / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+    central_key = store_key(matched.truth["case"]["central_account_id"]).replace(":", "_")
+    # The central account's full export holds its sessions: their region routes its dossier.
+    assert (out / "Auvergne-Rhône-Alpes__France" / f"{central_key}.html").is_file()
+    assert (out / "unknown" / "index.html").is_file()
+    summary = (out / "case-summary.html").read_text(encoding="utf-8")
+    assert "Possibly new material" in summary and "Known pictures PDQ (demo)" in summary
