@@ -5,9 +5,11 @@
 ground truth's ``import_order`` with the exporting PC's UTC offset the ground truth states (needed
 by the old HTML export, whose titles carry none), hashes every media file, imports the lists,
 matches (dihedral matching on), prints the case summary and the hits per chat and per account,
-and compares the case with ``ground_truth.json`` (:func:`veilleur.demo.check.check_ground_truth`
-and :func:`~veilleur.demo.check.check_hits`). Everything is synthetic and harmless; no file is
-shown, only hashes, names and counts.
+prints the network around the central account, compares the case with ``ground_truth.json``
+(:func:`veilleur.demo.check.check_ground_truth`, :func:`~veilleur.demo.check.check_hits` and
+:func:`~veilleur.demo.check.check_network`), and writes the case summary and a dossier per
+participating account, grouped by jurisdiction, under ``reports/``. Everything is synthetic and
+harmless; no file is shown, only hashes, names, counts and citations.
 """
 
 from __future__ import annotations
@@ -18,19 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from sqlalchemy import select
 
+from veilleur.analysis.network import exchanged_with
 from veilleur.case import init_case
-from veilleur.demo.check import check_ground_truth, check_hits, check_network
+from veilleur.demo.check import check_ground_truth, check_hits, check_network, store_key
 from veilleur.demo.generate import generate_demo_case
 from veilleur.errors import VeilleurError
 from veilleur.hashing.runner import hash_case_media
 from veilleur.ingest.importer import ImportOptions, import_export
 from veilleur.lists import import_list
-from veilleur.matching.results import hits_by_account, hits_by_chat
+from veilleur.matching.results import display_names, hits_by_account, hits_by_chat
 from veilleur.matching.run import MatchOptions, match_case
 from veilleur.outputs.hits import report_table, tally_table
+from veilleur.outputs.network import network_table
+from veilleur.outputs.packages import write_packages
 from veilleur.outputs.summary import case_summary, summary_table
 from veilleur.sources.telegram_common import utc_offset
+from veilleur.store.schema import accounts
 
 __all__ = ["MARKER", "run_demo"]
 
@@ -109,9 +116,23 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
             console.print(report_table(report))
             console.print(tally_table("Hits per chat", "chat", hits_by_chat(conn)))
             console.print(tally_table("Hits per sending account", "account", hits_by_account(conn)))
+            central = conn.execute(
+                select(accounts.c.id).where(accounts.c.key == store_key(truth["case"]["central_account_id"]))
+            ).scalar_one()
+            around = exchanged_with(conn, [central])
+            labels = display_names(conn, {c.account_id for c in around} | {central})
+            who = labels.get(central, "the central account")
+            title = f"Everyone who exchanged flagged material with {who}"
+            console.print(network_table(title, around, labels))
             mismatches = (
                 check_ground_truth(conn, truth) + check_hits(conn, truth) + check_network(conn, truth)
             )
+        reports = out_dir / "reports"
+        written = write_packages(case, reports, operator=operator)
+        console.print(
+            f"Wrote the case summary and {sum(p.suffix == '.pdf' for p in written) - 1} dossiers "
+            f"(HTML and PDF, grouped by jurisdiction) to {reports}"
+        )
     finally:
         case.close()
 
