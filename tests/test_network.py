@@ -265,3 +265,34 @@ def test_packages_by_jurisdiction_with_a_verifiable_manifest(matched: Matched, t
     assert (out / "unknown" / "index.html").is_file()
     summary = (out / "case-summary.html").read_text(encoding="utf-8")
     assert "Possibly new material" in summary and "Known pictures PDQ (demo)" in summary
+
+
+def test_commands_show_the_analyses_and_log_each_view(matched: Matched, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from veilleur.cli import cli
+
+    central = matched.truth["case"]["central_account_id"]
+    runner = CliRunner()
+    views = {
+        ("exchanges",): "view.exchanges",
+        ("exchanges", "--account", central, "--json"): "view.exchanges",
+        ("network", central): "view.network",
+        ("network", central, "--json"): "view.network",
+        ("roles",): "view.roles",
+        ("propagation", "--new"): "view.propagation",
+        ("export", "jsonl", "--out", str(tmp_path / "jsonl")): "export.jsonl",
+        ("dossier", central, "--out", str(tmp_path / "d"), "--no-pdf"): "report.dossiers",
+        ("report", "--out", str(tmp_path / "r"), "--no-pdf"): "report.packages",
+    }
+    for args, action in views.items():
+        result = runner.invoke(cli, ["--case", str(matched.case.root), "--operator", "cli-user", *args])
+        assert result.exit_code == 0, (args, result.output)
+        with matched.case.engine.connect() as conn:
+            last = tail(conn, 1)[0]
+        assert (last.action, last.operator) == (action, "cli-user"), args
+        if args == ("network", central, "--json"):
+            found = {c["account"]: c["kinds"] for c in json.loads(result.output)}
+            assert found == {store_key(k): v for k, v in matched.truth["central_network"].items()}
+    unknown = runner.invoke(cli, ["--case", str(matched.case.root), "network", "user:1"])
+    assert unknown.exit_code == 2 and "no account" in unknown.output

@@ -573,6 +573,297 @@ def hits_cmd(obj: Ctx, as_json: bool) -> None:
     out.print(tally_table("Hits per sending account", "account", senders))
 
 
+def _account_ids(conn: Any, keys: tuple[str, ...]) -> list[int]:
+    """Account ids for keys as shown in reports (``telegram:user:123``) or bare (``user:123``, ``123``)."""
+    from veilleur.store.schema import accounts
+
+    ids = []
+    for key in keys:
+        candidates = [key, f"telegram:{key}", f"telegram:user:{key}"]
+        found = conn.execute(select(accounts.c.id).where(accounts.c.key.in_(candidates))).scalar()
+        if found is None:
+            raise click.BadParameter(f"no account {key!r} in this case", param_hint="ACCOUNT")
+        ids.append(found)
+    return ids
+
+
+@cli.command("exchanges")
+@click.option("--account", "account_keys", multiple=True, help="Only exchanges this account took part in.")
+@click.option("--chat", "chat_key", help="Only exchanges in this chat (its key, e.g. telegram:channel:123).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def exchanges_cmd(obj: Ctx, account_keys: tuple[str, ...], chat_key: str | None, as_json: bool) -> None:
+    """Every exchange of flagged media: sender, recipients (and why), time, chat, matches, citation."""
+    from veilleur.analysis.exchanges import flagged_exchanges
+    from veilleur.matching.results import display_names
+    from veilleur.sources.telegram_common import iso_utc
+
+    case = obj.case()
+    with case.engine.connect() as conn:
+        ids = set(_account_ids(conn, account_keys))
+        found = [
+            e
+            for e in flagged_exchanges(conn)
+            if (not ids or e.sender_id in ids or any(p.account_id in ids for p in e.recipients))
+            and (chat_key is None or e.chat_key == chat_key)
+        ]
+        people = {e.sender_id for e in found if e.sender_id is not None}
+        people |= {p.account_id for e in found for p in e.recipients}
+        names = display_names(conn, people)
+    case.audit(
+        "view.exchanges",
+        operator=obj.operator,
+        subject=",".join(account_keys) or chat_key,
+        details={"exchanges": len(found)},
+    )
+    if as_json:
+        out.print_json(
+            orjson.dumps(
+                [
+                    {
+                        "chat": e.chat_key,
+                        "message_id": e.message_id,
+                        "date_utc": iso_utc(e.date_utc),
+                        "setting": e.setting,
+                        "sender": e.sender_id,
+                        "recipients": [vars(p) for p in e.recipients],
+                        "forwarded_from": e.forwarded_from,
+                        "files": e.files,
+                        "hits": [vars(h) for h in e.hits],
+                        "citation": e.citation,
+                    }
+                    for e in found
+                ]
+            ).decode()
+        )
+        return
+    t = Table(
+        "time (UTC)", "chat #message", "sender", "recipients", "matches", title="Exchanges of flagged media"
+    )
+    for e in found:
+        recipients = [names.get(p.account_id, str(p.account_id)) for p in e.recipients]
+        shown = ", ".join(recipients[:4]) + (f" +{len(recipients) - 4}" if len(recipients) > 4 else "")
+        t.add_row(
+            (iso_utc(e.date_utc) or "-").replace("T", " "),
+            escape(f"{e.chat_title or e.chat_key} #{e.message_id}") + f"\n[dim]{e.setting}[/]",
+            escape(names.get(e.sender_id or -1, e.sender_name or "?")),
+            escape(shown or "-"),
+            escape(", ".join(sorted({f"{h.list_name}: {h.method}" for h in e.hits}))),
+        )
+    out.print(t)
+
+
+@cli.command("network")
+@click.argument("account_keys", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def network_cmd(obj: Ctx, account_keys: tuple[str, ...], as_json: bool) -> None:
+    """Everyone who exchanged flagged material with ACCOUNT(s), with the evidence per person.
+
+    Direct links (private chats, replies, forwards) come first, then links through shared groups.
+    """
+    from veilleur.analysis.network import exchanged_with
+    from veilleur.matching.results import display_names
+    from veilleur.outputs.network import network_table
+
+    case = obj.case()
+    with case.engine.connect() as conn:
+        ids = _account_ids(conn, account_keys)
+        around = exchanged_with(conn, ids)
+        labels = display_names(conn, {c.account_id for c in around} | set(ids))
+    case.audit(
+        "view.network", operator=obj.operator, subject=",".join(account_keys), details={"found": len(around)}
+    )
+    if as_json:
+        out.print_json(
+            orjson.dumps(
+                [
+                    {
+                        "account": c.key,
+                        "name": labels.get(c.account_id),
+                        "kinds": list(c.kinds),
+                        "direct": c.direct,
+                        "sent": c.sent,
+                        "received": c.received,
+                        "links": [
+                            {
+                                "kind": x.kind,
+                                "detail": x.detail,
+                                "chat": x.exchange.chat_key,
+                                "message_id": x.exchange.message_id,
+                            }
+                            for x in c.links
+                        ],
+                    }
+                    for c in around
+                ]
+            ).decode()
+        )
+        return
+    who = " + ".join(labels.get(i, k) for i, k in zip(ids, account_keys, strict=True))
+    out.print(network_table(f"Everyone who exchanged flagged material with {who}", around, labels))
+
+
+@cli.command("roles")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def roles_cmd(obj: Ctx, as_json: bool) -> None:
+    """Roles, volumes, active period, centrality and community of every account in the exchanges."""
+    from veilleur.analysis.exchanges import flagged_exchanges
+    from veilleur.analysis.graph import analyse_network
+    from veilleur.matching.results import display_names
+    from veilleur.sources.telegram_common import iso_utc
+
+    case = obj.case()
+    with case.engine.connect() as conn:
+        ex = flagged_exchanges(conn)
+        na = analyse_network(conn, ex)
+        names = display_names(conn, set(na.accounts))
+    case.audit("view.roles", operator=obj.operator, details={"accounts": len(na.accounts)})
+    rows = sorted(na.accounts.values(), key=lambda s: (-s.sent, -s.received, s.account_id))
+    if as_json:
+        out.print_json(
+            orjson.dumps(
+                [
+                    {
+                        "account_id": s.account_id,
+                        "name": names.get(s.account_id),
+                        "roles": list(s.roles),
+                        "sent": s.sent,
+                        "received": s.received,
+                        "first_utc": iso_utc(s.first_utc),
+                        "last_utc": iso_utc(s.last_utc),
+                        "degree_centrality": s.degree_centrality,
+                        "betweenness": s.betweenness,
+                        "community": s.community,
+                    }
+                    for s in rows
+                ]
+            ).decode()
+        )
+        return
+    t = Table("account", "roles", "sent", "received", "period", "degree", "betweenness", "community")
+    for s in rows:
+        t.add_row(
+            escape(names.get(s.account_id, str(s.account_id))),
+            ", ".join(s.roles),
+            str(s.sent),
+            str(s.received),
+            f"{(iso_utc(s.first_utc) or '-')[:10]} to {(iso_utc(s.last_utc) or '-')[:10]}",
+            f"{s.degree_centrality:.3f}",
+            f"{s.betweenness:.3f}",
+            str(s.community if s.community is not None else "-"),
+        )
+    out.print(t)
+
+
+@cli.command("propagation")
+@click.option("--new", "only_new", is_flag=True, help="Only possibly new material (for review).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def propagation_cmd(obj: Ctx, only_new: bool, as_json: bool) -> None:
+    """Where each media item first appeared and how it spread; possibly new material with its reasons.
+
+    Items are named by SHA-256 and citations only: nothing is shown.
+    """
+    from veilleur.analysis.exchanges import flagged_exchanges
+    from veilleur.analysis.propagation import media_items, possibly_new_material
+    from veilleur.sources.telegram_common import iso_utc
+
+    case = obj.case()
+    with case.engine.connect() as conn:
+        items = media_items(conn)
+        new = possibly_new_material(items, flagged_exchanges(conn))
+    shown = new if only_new else [i for i in items if len(i.sightings) > 1 or i.flagged or i in new]
+    case.audit("view.propagation", operator=obj.operator, details={"items": len(shown), "new_only": only_new})
+    if as_json:
+        out.print_json(
+            orjson.dumps(
+                [
+                    {
+                        "files": i.files,
+                        "flagged": i.flagged,
+                        "possibly_new": i.reasons,
+                        "sightings": [
+                            {
+                                "chat": s.chat_key,
+                                "message_id": s.message_id,
+                                "date_utc": iso_utc(s.date_utc),
+                                "sender": s.sender_key,
+                                "forwarded_from": s.forwarded_from,
+                            }
+                            for s in i.sightings
+                        ],
+                    }
+                    for i in shown
+                ]
+            ).decode()
+        )
+        return
+    t = Table("item (SHA-256)", "first appeared", "then", "status", title="Media propagation")
+    for i in shown:
+        f = i.first
+        later = [
+            f"{s.chat_title or s.chat_key} #{s.message_id}{' (fwd)' if s.forwarded_from else ''}"
+            for s in i.sightings[1:]
+        ]
+        status = "flagged" if i.flagged else ("possibly new: " + "; ".join(i.reasons) if i.reasons else "-")
+        t.add_row(
+            "\n".join(i.files),
+            escape(f"{(iso_utc(f.date_utc) or '-')[:16]} {f.chat_title or f.chat_key} #{f.message_id}")
+            + escape(f" by {f.sender_name or '?'}"),
+            escape("; ".join(later[:5]) + (f" +{len(later) - 5}" if len(later) > 5 else "")) or "-",
+            escape(status),
+        )
+    out.print(t)
+
+
+@cli.command("dossier")
+@click.argument("account_keys", nargs=-1)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--no-pdf", is_flag=True, help="HTML only.")
+@click.pass_obj
+def dossier_cmd(obj: Ctx, account_keys: tuple[str, ...], out_dir: Path, no_pdf: bool) -> None:
+    """Write the dossier (HTML and PDF) of each ACCOUNT, or of every participant when none is given."""
+    from veilleur.outputs.dossier import write_all_dossiers
+
+    case = obj.case()
+    ids = None
+    if account_keys:
+        with case.engine.connect() as conn:
+            ids = _account_ids(conn, account_keys)
+    paths = write_all_dossiers(case, out_dir, operator=obj.operator, pdf=not no_pdf, account_ids=ids)
+    out.print(f"Wrote {len(paths)} files to {escape(str(out_dir))}.")
+
+
+@cli.command("report")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--no-pdf", is_flag=True, help="HTML only.")
+@click.pass_obj
+def report_cmd(obj: Ctx, out_dir: Path, no_pdf: bool) -> None:
+    """The case summary and every participant's dossier, in one folder per jurisdiction, with a manifest."""
+    from veilleur.outputs.packages import write_packages
+
+    paths = write_packages(obj.case(), out_dir, operator=obj.operator, pdf=not no_pdf)
+    out.print(f"Wrote {len(paths)} files to {escape(str(out_dir))} (manifest.json lists their SHA-256).")
+
+
+@cli.command("export")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["csv", "jsonl", "ftm", "cybertip", "vics"]))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def export_cmd(obj: Ctx, fmt: str, out_dir: Path) -> None:
+    """Export the case for other tools: csv, jsonl, ftm (FollowTheMoney), cybertip (CyberTipline
+    report sections), vics (VICS 2.0 case file of the flagged files). Never media, never list data."""
+    from veilleur.outputs.exports import EXPORTERS
+
+    case = obj.case()
+    case.audit(f"export.{fmt}", operator=obj.operator, subject=str(out_dir))
+    with case.engine.connect() as conn:
+        paths = EXPORTERS[fmt].write(conn, out_dir)
+    out.print(f"Wrote {len(paths)} files to {escape(str(out_dir))}.")
+
+
 @cli.command("demo")
 @click.option(
     "--out",
