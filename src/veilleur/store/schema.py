@@ -539,3 +539,174 @@ audit_head = Table(
     Column("entry_hash", String(64), nullable=False),
     CheckConstraint("id = 1", name="ck_audit_head_single_row"),
 )
+
+# -- identity and prioritisation (migration 0006) ----------------------------------------------
+
+# One imported file of lawful returns, identity records or person attributes. The file is also
+# registered as evidence (kind ``file``): these records are evidence, unlike hash lists.
+record_imports = Table(
+    "record_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # returns | identity | attributes
+    Column("format", String(8), nullable=False),  # csv | json
+    Column("source", Text),  # who provided it: "Telegram LE portal", "Orange réquisition 2026-114"
+    Column("imported_at", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("n_rows", Integer, nullable=False),
+    Column("report", Text),  # JSON counts
+)
+
+# Identifiers a lawful return gives for an account: phone numbers (E.164), IP addresses (with the
+# time they were used), e-mail addresses (lower-case). ``place`` is the row or JSON pointer.
+account_identifiers = Table(
+    "account_identifiers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("record_imports.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(8), nullable=False),  # phone | ip | email
+    Column("value", String(320), nullable=False),
+    Column("first_utc", BigInteger),
+    Column("last_utc", BigInteger),
+    Column("place", String(64), nullable=False),
+)
+Index("ix_account_identifiers_value", account_identifiers.c.kind, account_identifiers.c.value)
+Index("ix_account_identifiers_account", account_identifiers.c.account_id)
+
+# A person, as identity records name them (``key``: the identifier the records use for them).
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("created_at", String(32), nullable=False),
+)
+
+identity_records = Table(
+    "identity_records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("record_imports.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("birth_date", String(10)),  # YYYY-MM-DD (or YYYY-MM, YYYY when partial)
+    Column("address", Text),
+    Column("postcode", String(16)),
+    Column("city", Text),
+    Column("country", String(64)),
+    Column("departement", String(8)),  # French département code: "74", "2A", "971"
+    Column("court", Text),  # the competent court or prosecutor's office, when the record says
+    Column("phones", Text),  # JSON list, E.164
+    Column("emails", Text),  # JSON list, lower-case
+    Column("place", String(64), nullable=False),
+)
+Index("ix_identity_records_person", identity_records.c.person_id)
+
+# What records say about a person, each with its source: access to children, a criminal record
+# (offence types), a profession or employer with contact with children.
+person_attributes = Table(
+    "person_attributes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("record_imports.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False),
+    Column("kind", String(32), nullable=False),  # access_to_children | criminal_record | profession
+    Column("value", Text, nullable=False),  # as stated: "2 children (4, 9) in household", "teacher"
+    Column("detail", Text),  # JSON: offence types, sexual_offence_against_minor, contact_with_children…
+    Column("source", Text),  # the record's own source: "casier judiciaire B2", "employer HR"
+    Column("observed_utc", BigInteger),
+    Column("place", String(64), nullable=False),
+)
+Index("ix_person_attributes_person", person_attributes.c.person_id)
+
+# A linking run and the links it proposed: account → person and account → account (aliases).
+# Each proposal keeps its method, its match weight broken into named factors, and the records
+# behind them, so the analyst sees why.
+link_runs = Table(
+    "link_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # running | done
+    Column("settings", Text, nullable=False),  # JSON: thresholds, splink model parameters
+)
+
+link_candidates = Table(
+    "link_candidates",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("run_id", Integer, ForeignKey("link_runs.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # account_person | account_account
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("persons.id")),  # account_person
+    Column("other_account_id", Integer, ForeignKey("accounts.id")),  # account_account
+    Column("method", String(32), nullable=False),  # rule:phone | splink | alias:shared_phone …
+    Column("match_weight", Float),
+    Column("probability", Float),
+    Column("confidence", String(8), nullable=False),  # high | medium | low
+    Column("factors", Text, nullable=False),  # JSON [{name, value, weight, records: [...]}]
+)
+Index("ix_link_candidates_run", link_candidates.c.run_id, link_candidates.c.kind)
+
+# An analyst's decision on a link; every later run respects it (a rejected link is never proposed
+# again, a confirmed one is kept) until another decision replaces it. Never deleted.
+link_decisions = Table(
+    "link_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("persons.id")),
+    Column("other_account_id", Integer, ForeignKey("accounts.id")),
+    Column("decision", String(16), nullable=False),  # confirmed | rejected
+    Column("operator", String(128), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("note", Text),
+)
+Index("ix_link_decisions_pair", link_decisions.c.kind, link_decisions.c.account_id)
+
+# Text indicators found in messages: the span is kept (offsets into messages.text), never copied:
+# abusive text is shown only through an audited reveal.
+indicator_hits = Table(
+    "indicator_hits",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("run_id", Integer, nullable=False),
+    Column("message_pk", BigInteger, ForeignKey("messages.id"), nullable=False),
+    # access_to_children | profession | intent | request | meeting
+    Column("indicator", String(32), nullable=False),
+    Column("rule", String(64), nullable=False),  # the rule that matched (stable id)
+    Column("language", String(2), nullable=False),  # fr | en
+    Column("span_start", Integer, nullable=False),  # character offsets in messages.text
+    Column("span_end", Integer, nullable=False),
+    Column("sensitive", Boolean, nullable=False),  # hidden until an audited reveal
+    Column("confidence", String(8), nullable=False),
+)
+Index("ix_indicator_hits_message", indicator_hits.c.message_pk)
+
+# A ranking: the weights configuration it used (saved whole, with its version), and per subject
+# (person, or account not linked to a person) its score, rank and factors with their records.
+rankings = Table(
+    "rankings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("weights_version", String(64), nullable=False),
+    Column("weights", Text, nullable=False),  # the configuration file's content
+)
+
+ranking_entries = Table(
+    "ranking_entries",
+    metadata,
+    Column("ranking_id", Integer, ForeignKey("rankings.id"), primary_key=True),
+    Column("subject", String(64), primary_key=True),  # person:<id> | account:<id>
+    Column("rank", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("jurisdiction", Text),
+    Column("factors", Text, nullable=False),  # JSON {factor: {value, weight, points, records}}
+)
