@@ -1,0 +1,517 @@
+"""Who comes first: an explainable score per person (and per account not linked to a person).
+
+A lead for a human, never a verdict. The score is a sum of named factors, each capped, each
+computed from records the ranking lists beside it:
+
+* **access to children**, **criminal record** (sexual offences against minors above all),
+  **sensitive profession** — from person attributes (records, with their source), or, weaker,
+  self-disclosed in messages (text indicators);
+* **stated intent** — text indicators of intent, arrangements to meet, requests for material;
+* **distribution** and **receipt** of flagged media — private exchanges counting more than group
+  ones;
+* **possible new material** — unlisted media the subject posted first, awaiting review;
+* **recency** — how recent its last flagged activity is, against the case's latest message.
+
+Weights live in a versioned TOML file (``priority_weights.toml`` by default, or the user's); a
+ranking saves the whole file with it, so every ranking can be recomputed and two rankings
+compared knowing what moved (:func:`explain_changes`).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, insert, select
+
+from veilleur.analysis.exchanges import Exchange, flagged_exchanges
+from veilleur.analysis.jurisdiction import Jurisdiction, jurisdictions
+from veilleur.analysis.propagation import media_items, possibly_new_material
+from veilleur.case import Case
+from veilleur.custody.audit import record, witness
+from veilleur.custody.evidence import now_iso
+from veilleur.errors import VeilleurError
+from veilleur.matching.results import display_names
+from veilleur.store.schema import (
+    accounts,
+    chats,
+    identity_records,
+    indicator_hits,
+    messages,
+    person_attributes,
+    persons,
+    ranking_entries,
+    rankings,
+)
+
+__all__ = [
+    "Factor",
+    "RankChange",
+    "Ranked",
+    "Weights",
+    "explain_changes",
+    "load_weights",
+    "rank_case",
+    "ranking",
+]
+
+FACTORS = (
+    "access_to_children",
+    "criminal_record",
+    "sensitive_profession",
+    "stated_intent",
+    "distribution",
+    "receipt",
+    "possible_new_material",
+    "recency",
+)
+INTENT_INDICATORS = ("intent", "meeting", "request")
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Weights:
+    version: str
+    factors: Mapping[str, Mapping[str, Any]]
+    text: str  # the file as read: what a ranking saves
+
+    def __getitem__(self, name: str) -> Mapping[str, Any]:
+        return self.factors[name]
+
+
+def load_weights(path: Path | None = None) -> Weights:
+    """The weights in ``path``, or Veilleur's defaults; a missing or malformed factor is an error."""
+    if path is None:
+        text = resources.files("veilleur.analysis").joinpath("priority_weights.toml").read_text("utf-8")
+        where = "priority_weights.toml (default)"
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+        where = str(path)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise VeilleurError(f"not valid TOML: {e}", file=where) from e
+    version, factors = doc.get("version"), doc.get("factors")
+    if not isinstance(version, str) or not version:
+        raise VeilleurError("a weights file needs a version string", file=where)
+    if not isinstance(factors, dict) or set(factors) != set(FACTORS):
+        missing = sorted(set(FACTORS) - set(factors or {}))
+        extra = sorted(set(factors or {}) - set(FACTORS))
+        raise VeilleurError(
+            f"factors must be exactly {', '.join(FACTORS)} (missing {missing}, unknown {extra})", file=where
+        )
+    for name, f in factors.items():
+        weight = f.get("weight")
+        if not isinstance(weight, int | float) or weight < 0:
+            raise VeilleurError(f"factor {name}: weight must be a number ≥ 0", file=where)
+    return Weights(version, factors, text)
+
+
+@dataclass
+class Factor:
+    name: str
+    value: str  # the raw evidence in words: "3 private sends, 1 group send"
+    weight: float  # the most points this factor can give
+    points: float
+    records: list[str] = field(default_factory=list)  # the records behind it, as citations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "weight": self.weight,
+            "points": round(self.points, 3),
+            "records": self.records,
+        }
+
+
+@dataclass
+class _Evidence:
+    subject: str
+    label: str
+    accounts: list[int]
+    person_id: int | None = None
+    attributes: list[Any] = field(default_factory=list)
+    indicators: list[Any] = field(default_factory=list)
+    sent: list[Exchange] = field(default_factory=list)
+    received: list[Exchange] = field(default_factory=list)
+    new_material: list[str] = field(default_factory=list)
+    jurisdiction: Jurisdiction | None = None
+
+
+@dataclass
+class Ranked:
+    rank: int
+    subject: str
+    label: str
+    score: float
+    jurisdiction: str
+    factors: dict[str, Factor]
+
+
+def _curve(n: float, cap: float) -> float:
+    """0 at 0, 1 at ``cap`` and beyond, logarithmic in between: the first occurrences count most."""
+    if n <= 0:
+        return 0.0
+    return min(1.0, math.log1p(n) / math.log1p(max(cap, 1)))
+
+
+def _cite(e: Exchange) -> str:
+    return f"{e.chat_title or e.chat_key} #{e.message_id} (evidence #{e.evidence_id})"
+
+
+def _score(ev: _Evidence, w: Weights, latest_utc: int | None) -> dict[str, Factor]:
+    out: dict[str, Factor] = {}
+
+    def attrs(kind: str) -> list[Any]:
+        return [a for a in ev.attributes if a.kind == kind]
+
+    def hits(*names: str) -> list[Any]:
+        return [h for h in ev.indicators if h.indicator in names]
+
+    def flag(name: str, kind: str, indicator: str, keep: Any = None) -> None:
+        f = w[name]
+        recorded = [a for a in attrs(kind) if keep is None or keep(a)]
+        said = hits(indicator)
+        if recorded:
+            out[name] = Factor(
+                name,
+                "; ".join(a.value for a in recorded),
+                f["weight"],
+                float(f["weight"]),
+                [f"attribute #{a.id}: {a.value} (source: {a.source or 'unstated'})" for a in recorded],
+            )
+        elif said:
+            out[name] = Factor(
+                name,
+                f"self-disclosed in {len(said)} message(s), not in records",
+                f["weight"],
+                float(f["weight"]) * float(f.get("weak", 0.5)),
+                [f"indicator #{h.id} {h.rule}: {h.citation}" for h in said],
+            )
+        else:
+            out[name] = Factor(name, "none", f["weight"], 0.0)
+
+    flag("access_to_children", "access_to_children", "access_to_children")
+    flag(
+        "sensitive_profession",
+        "profession",
+        "profession",
+        keep=lambda a: (
+            (orjson.loads(a.detail) if a.detail else {}).get("contact_with_children", True) is not False
+        ),
+    )
+    crimes = attrs("criminal_record")
+    f = w["criminal_record"]
+    minors = [
+        a for a in crimes if (orjson.loads(a.detail) if a.detail else {}).get("sexual_offence_against_minor")
+    ]
+    out["criminal_record"] = Factor(
+        "criminal_record",
+        "; ".join(a.value for a in crimes) or "none",
+        float(f.get("against_minors", f["weight"])),
+        float(f.get("against_minors", f["weight"])) if minors else (float(f["weight"]) if crimes else 0.0),
+        [f"attribute #{a.id}: {a.value} (source: {a.source or 'unstated'})" for a in crimes],
+    )
+    said = hits(*INTENT_INDICATORS)
+    f = w["stated_intent"]
+    out["stated_intent"] = Factor(
+        "stated_intent",
+        f"{len(said)} message span(s): " + ", ".join(sorted({h.indicator for h in said})) if said else "none",
+        f["weight"],
+        float(f["weight"]) * _curve(len(said), f.get("cap", 3)),
+        [f"indicator #{h.id} {h.rule}: {h.citation} (text hidden until revealed)" for h in said],
+    )
+    for name, xs in (("distribution", ev.sent), ("receipt", ev.received)):
+        f = w[name]
+        private = sum(e.setting == "private" for e in xs)
+        group = len(xs) - private
+        n = private * float(f.get("private", 1.0)) + group
+        out[name] = Factor(
+            name,
+            f"{private} private, {group} group" if xs else "none",
+            f["weight"],
+            float(f["weight"]) * _curve(n, f.get("cap", 20)),
+            [_cite(e) for e in xs],
+        )
+    f = w["possible_new_material"]
+    out["possible_new_material"] = Factor(
+        "possible_new_material",
+        f"{len(ev.new_material)} item(s) awaiting review" if ev.new_material else "none",
+        f["weight"],
+        float(f["weight"]) * _curve(len(ev.new_material), f.get("cap", 10)),
+        [f"file {sha}" for sha in ev.new_material],
+    )
+    f = w["recency"]
+    times = [e.date_utc for e in ev.sent + ev.received if e.date_utc is not None]
+    times += [h.date_utc for h in said if h.date_utc is not None]
+    if times and latest_utc is not None:
+        last = max(times)
+        days = max(0.0, (latest_utc - last) / DAY)
+        points = float(f["weight"]) * 0.5 ** (days / float(f.get("half_life_days", 90)))
+        out["recency"] = Factor(
+            "recency",
+            f"last flagged activity {days:.0f} days before the case's latest message",
+            f["weight"],
+            points,
+        )
+    else:
+        out["recency"] = Factor("recency", "no flagged activity", f["weight"], 0.0)
+    return out
+
+
+@dataclass(frozen=True)
+class _Hit:
+    id: int
+    indicator: str
+    rule: str
+    date_utc: int | None
+    citation: str
+
+
+def _collect(conn: Connection, account_person: Mapping[int, int]) -> list[_Evidence]:
+    exchanges = flagged_exchanges(conn)
+    run = conn.execute(select(func.max(indicator_hits.c.run_id))).scalar()
+    hits_by_account: defaultdict[int, list[_Hit]] = defaultdict(list)
+    if run is not None:
+        for hid, indicator, rule, sender, date, chat_key, chat_title, mid, ev_id in conn.execute(
+            select(
+                indicator_hits.c.id,
+                indicator_hits.c.indicator,
+                indicator_hits.c.rule,
+                messages.c.sender_id,
+                messages.c.date_utc,
+                chats.c.key,
+                chats.c.title,
+                messages.c.message_id,
+                messages.c.evidence_id,
+            )
+            .join(messages, messages.c.id == indicator_hits.c.message_pk)
+            .join(chats, chats.c.id == messages.c.chat_id)
+            .where(indicator_hits.c.run_id == run, messages.c.sender_id.is_not(None))
+        ):
+            cite = f"{chat_title or chat_key} #{mid} (evidence #{ev_id})"
+            hits_by_account[sender].append(_Hit(hid, indicator, rule, date, cite))
+    involved = {e.sender_id for e in exchanges if e.sender_id is not None}
+    involved |= {p.account_id for e in exchanges if e.setting == "private" for p in e.recipients}
+    involved |= {a for a, hs in hits_by_account.items() if any(h.indicator in INTENT_INDICATORS for h in hs)}
+    persons_involved = {account_person[a] for a in involved if a in account_person}
+    # every account of an involved person is part of that person's subject
+    subjects: dict[str, _Evidence] = {}
+    for a in sorted(involved | {a for a, p in account_person.items() if p in persons_involved}):
+        p = account_person.get(a)
+        key = f"person:{p}" if p is not None else f"account:{a}"
+        subjects.setdefault(key, _Evidence(key, "", [], p)).accounts.append(a)
+    of_account = {a: ev for ev in subjects.values() for a in ev.accounts}
+    for e in exchanges:
+        if e.sender_id in of_account:
+            of_account[e.sender_id].sent.append(e)
+        for ev in {
+            id(of_account[p.account_id]): of_account[p.account_id]
+            for p in e.recipients
+            if p.account_id in of_account
+        }.values():
+            if e.sender_id not in ev.accounts:
+                ev.received.append(e)
+    for a, ev in of_account.items():
+        ev.indicators.extend(hits_by_account.get(a, []))
+    for item in possibly_new_material(media_items(conn), exchanges):
+        first = item.first.sender_id
+        if first in of_account:
+            of_account[first].new_material.extend(item.files)
+    person_ids = sorted({ev.person_id for ev in subjects.values() if ev.person_id is not None})
+    if person_ids:
+        for row in conn.execute(
+            select(person_attributes).where(person_attributes.c.person_id.in_(person_ids))
+        ):
+            subjects[f"person:{row.person_id}"].attributes.append(row)
+    _labels(conn, subjects)
+    return list(subjects.values())
+
+
+def _labels(conn: Connection, subjects: dict[str, _Evidence]) -> None:
+    names = display_names(conn, {a for ev in subjects.values() for a in ev.accounts})
+    keys = dict(conn.execute(select(accounts.c.id, accounts.c.key)).all())
+    person_ids = sorted({ev.person_id for ev in subjects.values() if ev.person_id is not None})
+    pnames: dict[int, str] = {}
+    places: dict[int, Jurisdiction] = {}
+    if person_ids:
+        for r in conn.execute(
+            select(identity_records, persons.c.key)
+            .join(persons, persons.c.id == identity_records.c.person_id)
+            .where(identity_records.c.person_id.in_(person_ids))
+        ):
+            pnames.setdefault(r.person_id, f"{r.first_name or ''} {r.last_name or ''}".strip() or r.key)
+            where = r.court or (f"département {r.departement}" if r.departement else None) or r.city
+            if where and r.person_id not in places:
+                places[r.person_id] = Jurisdiction(where, f"identity record #{r.id} ({r.place})")
+    by_account = jurisdictions(conn, [a for ev in subjects.values() for a in ev.accounts])
+    for ev in subjects.values():
+        handles = ", ".join(f"{names.get(a, '')} ({keys.get(a, a)})".strip() for a in ev.accounts)
+        if ev.person_id is not None:
+            ev.label = f"{pnames.get(ev.person_id, ev.subject)} — accounts: {handles}"
+            ev.jurisdiction = places.get(ev.person_id)
+        else:
+            ev.label = handles
+        if ev.jurisdiction is None:
+            known = [by_account[a] for a in ev.accounts if by_account[a].label != "unknown"]
+            ev.jurisdiction = known[0] if known else by_account[ev.accounts[0]]
+
+
+def rank_case(
+    case: Case,
+    *,
+    operator: str,
+    weights: Weights | None = None,
+    account_person: Mapping[int, int] | None = None,
+) -> int:
+    """Score and rank every subject, store the ranking with its weights; return its id.
+
+    ``account_person`` maps accounts to the persons they are linked to (confirmed or
+    high-confidence links, from the identity linking); accounts not in it are ranked alone.
+    """
+    weights = weights or load_weights()
+    with case.engine.connect() as conn:
+        evidence = _collect(conn, account_person or {})
+        latest = conn.execute(select(func.max(messages.c.date_utc))).scalar()
+    scored = []
+    for ev in evidence:
+        factors = _score(ev, weights, latest)
+        scored.append((sum(f.points for f in factors.values()), ev, factors))
+    scored.sort(key=lambda x: (-x[0], x[1].subject))
+    with case.engine.begin() as conn:
+        ranking_id = int(
+            conn.execute(
+                insert(rankings).values(
+                    created_at=now_iso(),
+                    operator=operator,
+                    weights_version=weights.version,
+                    weights=weights.text,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        )
+        rows = [
+            {
+                "ranking_id": ranking_id,
+                "subject": ev.subject,
+                "rank": n,
+                "score": round(score, 3),
+                "jurisdiction": orjson.dumps(
+                    {
+                        "label": ev.jurisdiction.label if ev.jurisdiction else "unknown",
+                        "basis": ev.jurisdiction.basis if ev.jurisdiction else "",
+                    }
+                ).decode(),
+                "factors": orjson.dumps(
+                    {
+                        "label": ev.label,
+                        "accounts": ev.accounts,
+                        **{k: f.to_dict() for k, f in factors.items()},
+                    }
+                ).decode(),
+            }
+            for n, (score, ev, factors) in enumerate(scored, start=1)
+        ]
+        if rows:
+            conn.execute(insert(ranking_entries), rows)
+        where = record(
+            conn,
+            "rank",
+            operator=operator,
+            subject=f"ranking {ranking_id}",
+            details={"ranking_id": ranking_id, "subjects": len(rows), "weights_version": weights.version},
+        )
+    witness(case, where)
+    return ranking_id
+
+
+def ranking(
+    conn: Connection, ranking_id: int | None = None, *, jurisdiction: str | None = None
+) -> list[Ranked]:
+    """A stored ranking (the latest by default), optionally only the subjects of one jurisdiction."""
+    if ranking_id is None:
+        ranking_id = conn.execute(select(func.max(rankings.c.id))).scalar()
+        if ranking_id is None:
+            return []
+    out = []
+    for r in conn.execute(
+        select(ranking_entries)
+        .where(ranking_entries.c.ranking_id == ranking_id)
+        .order_by(ranking_entries.c.rank)
+    ):
+        place = orjson.loads(r.jurisdiction) if r.jurisdiction else {"label": "unknown"}
+        if jurisdiction is not None and place["label"] != jurisdiction:
+            continue
+        data = orjson.loads(r.factors)
+        factors = {
+            name: Factor(name, v["value"], v["weight"], v["points"], v["records"])
+            for name, v in data.items()
+            if name in FACTORS
+        }
+        out.append(Ranked(r.rank, r.subject, data["label"], r.score, place["label"], factors))
+    return out
+
+
+@dataclass
+class RankChange:
+    subject: str
+    label: str
+    old_rank: int | None
+    new_rank: int | None
+    old_score: float
+    new_score: float
+    reasons: list[str]
+
+
+def explain_changes(conn: Connection, old_id: int, new_id: int) -> list[RankChange]:
+    """Why each subject moved between two rankings: the factors whose points changed, and whether
+    the weights changed (a different version) or the evidence did."""
+    old = {r.subject: r for r in ranking(conn, old_id)}
+    new = {r.subject: r for r in ranking(conn, new_id)}
+    versions = dict(
+        conn.execute(
+            select(rankings.c.id, rankings.c.weights_version).where(rankings.c.id.in_([old_id, new_id]))
+        ).all()
+    )
+    weights_changed = versions.get(old_id) != versions.get(new_id)
+    out = []
+    for subject in sorted(old.keys() | new.keys()):
+        a, b = old.get(subject), new.get(subject)
+        reasons = []
+        if a is None:
+            reasons.append("new in this ranking (new evidence or a new link)")
+        elif b is None:
+            reasons.append("no longer ranked (evidence removed, or merged into a person by a link)")
+        else:
+            for name in FACTORS:
+                fa, fb = a.factors.get(name), b.factors.get(name)
+                pa, pb = (fa.points if fa else 0.0), (fb.points if fb else 0.0)
+                if abs(pb - pa) >= 0.001:
+                    why = (
+                        "weight changed"
+                        if fa and fb and fa.weight != fb.weight
+                        else f"{fa.value if fa else 'none'} → {fb.value if fb else 'none'}"
+                    )
+                    reasons.append(f"{name}: {pa:+.1f} → {pb:+.1f} points ({why})")
+        if weights_changed and reasons and a is not None and b is not None:
+            reasons.append(f"weights version {versions.get(old_id)} → {versions.get(new_id)}")
+        if a is not None and b is not None and a.rank == b.rank and not reasons:
+            continue
+        out.append(
+            RankChange(
+                subject,
+                (b or a).label,  # type: ignore[union-attr]
+                a.rank if a else None,
+                b.rank if b else None,
+                a.score if a else 0.0,
+                b.score if b else 0.0,
+                reasons or ["other subjects moved around it"],
+            )
+        )
+    return sorted(out, key=lambda c: (c.new_rank or 10**9, c.subject))
