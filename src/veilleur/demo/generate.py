@@ -64,6 +64,10 @@ HTML-only export have no id and are keyed ``"name:<title shown in the page heade
 * ``central_network``: ``{"user:<id>": [kinds]}``, every account that exchanged flagged material
   with the central account and the kinds of link (``veilleur.analysis.network``); no other
   account may be found.
+* ``identity``: the record files under ``records/`` (``files``: file, kind, source) and what
+  linking and ranking must conclude (``veilleur.demo.identity``): ``links`` (account → person
+  key), ``must_not_link`` (a homonym), ``aliases``, ``ranking_top`` (person keys, in order) and
+  ``top_reasons`` (factors that must give points to those persons).
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from veilleur.demo import media as synth
+from veilleur.demo.identity import write_identity_records
 from veilleur.demo.known_lists import write_demo_lists
 from veilleur.demo.scenario import (
     ACCOUNT_EXPORTED,
@@ -765,6 +770,7 @@ def generate_demo_case(out_dir: Path, seed: int = 7) -> Path:
         "lists": write_demo_lists(out_dir, seed),
         "known_material": known,
         "central_network": _central_network(case, known),
+        "identity": write_identity_records(case, out_dir),
     }
     path = out_dir / "ground_truth.json"
     path.write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

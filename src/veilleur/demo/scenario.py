@@ -755,6 +755,7 @@ def _build_private(
         # The known material exchanged with the central account (synthetic, see ``KNOWN``).
         if k == 0:
             tl.add(t + 1000, central, plain("Comme promis"), spec=KNOWN["F1"].spec)
+            tl.add(t + 1500, central, plain("Ma fille de 8 ans adore la rando, elle viendra samedi"))
         elif k == 1:
             f2 = tl.add(t + 1100, other, spec=KNOWN["F2"].spec)
         elif k == 2:
@@ -768,6 +769,7 @@ def _build_private(
             )
         elif k == 3:
             tl.add(t + 1300, other, spec=KNOWN["F3"].spec)
+            tl.add(t + 1600, other, plain("Je suis animateur au centre aéré le mercredi, je ne peux pas"))
         elif k == 4:
             tl.add(t + 1400, central, plain("Regarde ça"), spec=KNOWN["V1"].spec)
         if k == 1:
