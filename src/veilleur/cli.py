@@ -818,6 +818,48 @@ def propagation_cmd(obj: Ctx, only_new: bool, as_json: bool) -> None:
     out.print(t)
 
 
+@cli.command("timeline")
+@click.option("--account", "account_key", help="An account's names and flagged sends and receipts, by time.")
+@click.option("--chat", "chat_key", help="A chat's messages, senders and flagged exchanges per month.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def timeline_cmd(obj: Ctx, account_key: str | None, chat_key: str | None, as_json: bool) -> None:
+    """The timeline of one account or of one chat."""
+    from veilleur.analysis.exchanges import flagged_exchanges
+    from veilleur.analysis.graph import account_timeline, chat_timeline
+    from veilleur.sources.telegram_common import iso_utc
+    from veilleur.store.schema import chats
+
+    if (account_key is None) == (chat_key is None):
+        raise click.UsageError("give either --account or --chat")
+    case = obj.case()
+    with case.engine.connect() as conn:
+        ex = flagged_exchanges(conn)
+        if account_key is not None:
+            (account_id,) = _account_ids(conn, (account_key,))
+            rows = account_timeline(conn, account_id, ex)
+        else:
+            chat_id = conn.execute(select(chats.c.id).where(chats.c.key == chat_key)).scalar()
+            if chat_id is None:
+                raise click.BadParameter(f"no chat {chat_key!r} in this case", param_hint="--chat")
+            rows = chat_timeline(conn, chat_id, ex)
+    case.audit(
+        "view.timeline", operator=obj.operator, subject=account_key or chat_key, details={"rows": len(rows)}
+    )
+    if as_json:
+        out.print_json(orjson.dumps(rows).decode())
+        return
+    if account_key is not None:
+        t = Table("time (UTC)", "event", "until", title=f"Timeline of {account_key}")
+        for r in rows:
+            t.add_row(iso_utc(r["utc"]) or "-", escape(r["event"]), iso_utc(r["until_utc"]) or "")
+    else:
+        t = Table("month", "messages", "senders", "flagged exchanges", title=f"Timeline of {chat_key}")
+        for r in rows:
+            t.add_row(r["month"], str(r["messages"]), str(r["senders"]), str(r["exchanges"]))
+    out.print(t)
+
+
 @cli.command("dossier")
 @click.argument("account_keys", nargs=-1)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
