@@ -280,6 +280,7 @@ def test_commands_show_the_analyses_and_log_each_view(matched: Matched, tmp_path
         ("network", central): "view.network",
         ("network", central, "--json"): "view.network",
         ("roles",): "view.roles",
+        ("timeline", "--account", central, "--json"): "view.timeline",
         ("propagation", "--new"): "view.propagation",
         ("export", "jsonl", "--out", str(tmp_path / "jsonl")): "export.jsonl",
         ("dossier", central, "--out", str(tmp_path / "d"), "--no-pdf"): "report.dossiers",
@@ -291,6 +292,9 @@ def test_commands_show_the_analyses_and_log_each_view(matched: Matched, tmp_path
         with matched.case.engine.connect() as conn:
             last = tail(conn, 1)[0]
         assert (last.action, last.operator) == (action, "cli-user"), args
+        if args[0] == "timeline":
+            events = [r["event"] for r in json.loads(result.output)]
+            assert sum("sent flagged media" in e for e in events) == 3
         if args == ("network", central, "--json"):
             found = {c["account"]: c["kinds"] for c in json.loads(result.output)}
             assert found == {store_key(k): v for k, v in matched.truth["central_network"].items()}
