@@ -39,7 +39,7 @@ import orjson
 from sqlalchemy import Connection, func, insert, select, update
 
 from veilleur.case import Case
-from veilleur.custody.audit import record
+from veilleur.custody.audit import record, witness
 from veilleur.custody.evidence import now_iso
 from veilleur.hashing.pdq import MATCH_THRESHOLD
 from veilleur.lists.base import HashType
@@ -361,12 +361,13 @@ def match_case(case: Case, options: MatchOptions | None = None, *, operator: str
             .where(match_runs.c.id == run_id)
             .values(status="done", finished_at=now_iso(), report=orjson.dumps(report.to_dict()).decode())
         )
-        record(
+        where = record(
             conn,
             "match",
             operator=operator,
             details={"settings": settings, "lists": snapshot, **report.to_dict()},
         )
+    witness(case, where)
     return report
 
 
