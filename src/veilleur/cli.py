@@ -906,6 +906,102 @@ def export_cmd(obj: Ctx, fmt: str, out_dir: Path) -> None:
     out.print(f"Wrote {len(paths)} files to {escape(str(out_dir))}.")
 
 
+@cli.group("records")
+def records_group() -> None:
+    """Records about accounts and persons: lawful returns, identity records, person attributes.
+
+    Each file is registered as evidence and imported whole or not at all (docs/records.md).
+    """
+
+
+@records_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["returns", "identity", "attributes"]),
+    help="What the file holds.",
+)
+@click.option(
+    "--source", help="Who provided the file (e.g. 'Telegram LE portal', 'Orange réquisition 2026-114')."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), help="The file's format (default: detected)."
+)
+@click.option(
+    "--region", default="FR", show_default=True, help="Region of phone numbers without a country code."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@click.pass_obj
+def records_import(
+    obj: Ctx, path: Path, kind: str, source: str | None, fmt: str | None, region: str, as_json: bool
+) -> None:
+    """Import a CSV or JSON file of records of KIND (validated whole; nothing stored if a row is bad)."""
+    from veilleur.records import import_records
+
+    r = import_records(
+        obj.case(), path, kind=kind, operator=obj.operator, source=source, format=fmt, region=region
+    )
+    if as_json:
+        out.print_json(orjson.dumps(r.to_dict()).decode())
+        return
+    if r.status == "unchanged":
+        out.print(f"{escape(str(path))}: already imported as {kind} (import {r.import_id}); nothing changed.")
+        return
+    counts = ", ".join(f"{n} {k}" for k, n in r.counts.items())
+    out.print(
+        f"Imported {r.rows} {kind} rows ({r.format}; {counts}) as import {r.import_id}.", soft_wrap=True
+    )
+    if r.accounts_created:
+        out.print(
+            f"{len(r.accounts_created)} accounts were not in the case and were created: "
+            + escape(", ".join(r.accounts_created)),
+            soft_wrap=True,
+        )
+    if r.persons_created:
+        out.print(f"{r.persons_created} new persons.")
+
+
+@records_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def records_show(obj: Ctx, as_json: bool) -> None:
+    """Counts per kind and per import; never a personal value."""
+    from veilleur.records import records_summary
+
+    case = obj.case()
+    with case.engine.connect() as conn:
+        s = records_summary(conn)
+    case.audit("view.records", operator=obj.operator, details={"imports": len(s["imports"]), "json": as_json})
+    if as_json:
+        out.print_json(orjson.dumps(s).decode())
+        return
+    ret, ident, attrs = s["returns"], s["identity"], s["attributes"]
+    out.print(
+        f"Returns: {ret['identifiers']} identifiers of {ret['accounts']} accounts "
+        f"({', '.join(f'{n} {k}' for k, n in ret['by_kind'].items()) or 'none'}); "
+        f"identity: {ident['records']} records of {ident['persons']} persons; "
+        f"attributes: {attrs['records']} of {attrs['persons']} persons "
+        f"({', '.join(f'{n} {k}' for k, n in attrs['by_kind'].items()) or 'none'}); "
+        f"{s['persons']} persons in all.",
+        soft_wrap=True,
+    )
+    t = Table("import", "kind", "format", "rows", "counts", "source", "imported", "by", "file SHA-256")
+    for i in s["imports"]:
+        t.add_row(
+            str(i["import_id"]),
+            i["kind"],
+            i["format"],
+            str(i["rows"]),
+            escape(", ".join(f"{n} {k}" for k, n in i["counts"].items())),
+            escape(i["source"] or ""),
+            i["imported_at"],
+            escape(i["operator"]),
+            i["file_sha256"][:12] + "…",
+        )
+    out.print(t)
+
+
 @cli.command("demo")
 @click.option(
     "--out",
