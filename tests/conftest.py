@@ -68,3 +68,7 @@ def case(tmp_path: Path, db_url: str | None) -> Iterator[Case]:
         yield c
     finally:
         c.close()
+
+
+# The demo case imported, hashed and matched, once per backend per session (tests/matched_demo.py).
+from matched_demo import demo_dir, matched  # noqa: E402, F401
