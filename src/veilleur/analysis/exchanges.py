@@ -29,7 +29,8 @@ from veilleur.analysis.membership import ChatMembership, Presence, load_membersh
 from veilleur.analysis.names import NameIndex, Resolution
 from veilleur.matching.results import FlaggedFile, Hit, Sighting, current_run, flagged_files, sightings
 from veilleur.sources.telegram_common import parse_peer_id
-from veilleur.store.schema import accounts, chat_imports, exporter_records, messages
+from veilleur.store.lookups import accounts_by_key
+from veilleur.store.schema import chat_imports, exporter_records, messages
 
 __all__ = ["Exchange", "Party", "flagged_exchanges", "forward_chain"]
 
@@ -95,18 +96,6 @@ def _owners(conn: Connection, chat_ids: list[int]) -> dict[int, set[int]]:
     return out
 
 
-def _peer_accounts(conn: Connection, keys: set[str]) -> dict[str, int]:
-    wanted = sorted(keys)
-    out: dict[str, int] = {}
-    for i in range(0, len(wanted), 900):
-        out.update(
-            conn.execute(
-                select(accounts.c.key, accounts.c.id).where(accounts.c.key.in_(wanted[i : i + 900]))
-            ).all()
-        )
-    return out
-
-
 def _reply_senders(conn: Connection, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int | None]:
     wanted = sorted(pairs)
     out: dict[tuple[int, int], int | None] = {}
@@ -157,7 +146,7 @@ def flagged_exchanges(conn: Connection, run_id: int | None = None) -> list[Excha
             peer = parse_peer_id(orjson.loads(s.details).get("forwarded_from_id"))
             if peer is not None and peer.peer_id is not None:
                 forward_ids.add(f"telegram:{peer.kind}:{peer.peer_id}")
-    by_key = _peer_accounts(conn, peer_keys | forward_ids)
+    by_key = accounts_by_key(conn, peer_keys | forward_ids)
     replies = _reply_senders(
         conn, {(s.chat_id, s.reply_to_message_id) for s in seen if s.reply_to_message_id is not None}
     )

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from veilleur.analysis.exchanges import Exchange, flagged_exchanges
-from veilleur.store.schema import accounts
+from veilleur.store.lookups import account_keys
 
 __all__ = ["DIRECT_KINDS", "Counterpart", "Link", "exchanged_with", "exchanges_in_chat"]
 
@@ -118,7 +118,7 @@ def exchanged_with(
     for e in exchanges:
         for account_id, kind, detail in _links(e, targets):
             found.setdefault(account_id, Counterpart(account_id, "")).links.append(Link(kind, e, detail))
-    keys = _keys(conn, set(found))
+    keys = account_keys(conn, found)
     for c in found.values():
         c.key = keys.get(c.account_id, f"account #{c.account_id}")
     return sorted(found.values(), key=lambda c: (not c.direct, -len(c.links), c.key))
@@ -127,15 +127,3 @@ def exchanged_with(
 def exchanges_in_chat(chat_id: int, exchanges: list[Exchange]) -> list[Exchange]:
     """The exchanges of one chat, by time (each with its sender and recipients)."""
     return [e for e in exchanges if e.chat_id == chat_id]
-
-
-def _keys(conn: Connection, ids: set[int]) -> dict[int, str]:
-    wanted = sorted(ids)
-    out: dict[int, str] = {}
-    for i in range(0, len(wanted), 900):
-        out.update(
-            conn.execute(
-                select(accounts.c.id, accounts.c.key).where(accounts.c.id.in_(wanted[i : i + 900]))
-            ).all()
-        )
-    return out

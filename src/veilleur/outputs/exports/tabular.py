@@ -49,6 +49,7 @@ from veilleur.outputs.exports.base import (
     run_lists,
 )
 from veilleur.sources.telegram_common import iso_utc
+from veilleur.store.lookups import account_keys
 from veilleur.store.schema import accounts, chats, evidence, matches, messages
 
 __all__ = [
@@ -203,18 +204,6 @@ def message_rows(conn: Connection, run_id: int | None = None) -> Iterator[Row]:
         yield row
 
 
-def _keys(conn: Connection, ids: set[int]) -> dict[int, str]:
-    wanted = sorted(ids)
-    out: dict[int, str] = {}
-    for i in range(0, len(wanted), 900):
-        out.update(
-            conn.execute(
-                select(accounts.c.id, accounts.c.key).where(accounts.c.id.in_(wanted[i : i + 900]))
-            ).all()
-        )
-    return out
-
-
 def _evidence_sha256(conn: Connection, ids: set[int]) -> dict[int, str]:
     wanted = sorted(ids)
     out: dict[int, str] = {}
@@ -240,7 +229,7 @@ def exchange_rows(
             ids.add(e.sender_id)
         if e.forward_origin is not None and e.forward_origin.account_id is not None:
             ids.add(e.forward_origin.account_id)
-    keys = _keys(conn, ids)
+    keys = account_keys(conn, ids)
     shas = _evidence_sha256(conn, {e.evidence_id for e in found if e.evidence_id is not None})
     for e in found:
         origin = e.forward_origin.account_id if e.forward_origin is not None else None
