@@ -35,7 +35,7 @@ from veilleur.custody.audit import record, witness
 from veilleur.custody.evidence import now_iso, register_path, sha256_stream
 from veilleur.errors import BadInput
 from veilleur.records import normalise as norm
-from veilleur.records.readers import Row, detect_format, read_rows
+from veilleur.records.readers import RecordError, Row, detect_format, read_rows
 from veilleur.records.schemas import FORMATS, KINDS, RecordKind
 from veilleur.store.bulk import insert_rows
 from veilleur.store.schema import (
@@ -198,7 +198,7 @@ def import_records(
                 job.add(row)
         job.flush()
         if report.rows == 0:
-            raise BadInput("no records in the file; nothing imported", file=shown, place="line 1")
+            raise RecordError("no records in the file; nothing imported", file=shown, place="line 1")
         after = os.stat(path)
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
             raise BadInput("the file changed while it was being imported; import it again", file=shown)

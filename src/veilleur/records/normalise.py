@@ -37,7 +37,7 @@ import phonenumbers
 
 DEFAULT_REGION = "FR"
 MAX_EPOCH = 32_503_680_000  # 3000-01-01: a larger number is no time in seconds (milliseconds?)
-_PHONE_CHARS = re.compile(r"\+?[\d\s().\-/]+")
+_PHONE_CHARS = re.compile(r"\(?\+?[\d\s().\-/]+")
 _DIGITS = re.compile(r"\d+")
 _EMAIL_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9\-_]*[a-z0-9])?|xn--[a-z0-9\-]+", re.IGNORECASE)
 _EMAIL_LOCAL_BAD = re.compile(r"[\s<>()\[\],;:\\\"@\x00-\x1f\x7f]")
@@ -335,7 +335,7 @@ OFFENCE_TYPES: tuple[OffenceType, ...] = (
         "sexual_solicitation_of_minor",
         "sexual solicitation of a minor, grooming",
         True,
-        ("proposition sexuelle a un mineur", "sollicitation sexuelle de mineur", "grooming"),
+        ("proposition sexuelle à un mineur", "sollicitation sexuelle de mineur", "grooming"),
     ),
     OffenceType(
         "corruption_of_minor",
@@ -347,16 +347,16 @@ OFFENCE_TYPES: tuple[OffenceType, ...] = (
         "prostitution_of_minor",
         "procuring or paying for the prostitution of a minor",
         True,
-        ("recours a la prostitution de mineur", "proxenetisme sur mineur", "child prostitution"),
+        ("recours à la prostitution de mineur", "proxénétisme sur mineur", "child prostitution"),
     ),
     OffenceType(
         "csam_possession",
         "possessing or viewing child sexual abuse material",
         True,
         (
-            "detention d'images pedopornographiques",
-            "detention d'images a caractere pedopornographique",
-            "consultation habituelle de site pedopornographique",
+            "détention d'images pédopornographiques",
+            "détention d'images à caractère pédopornographique",
+            "consultation habituelle de site pédopornographique",
             "possession of child sexual abuse material",
             "possession of child pornography",
         ),
@@ -366,8 +366,8 @@ OFFENCE_TYPES: tuple[OffenceType, ...] = (
         "distributing, offering or making available child sexual abuse material",
         True,
         (
-            "diffusion d'images pedopornographiques",
-            "diffusion d'images a caractere pedopornographique",
+            "diffusion d'images pédopornographiques",
+            "diffusion d'images à caractère pédopornographique",
             "distribution of child sexual abuse material",
             "distribution of child pornography",
         ),
@@ -377,8 +377,8 @@ OFFENCE_TYPES: tuple[OffenceType, ...] = (
         "producing or recording child sexual abuse material",
         True,
         (
-            "fabrication d'images pedopornographiques",
-            "enregistrement d'images pedopornographiques",
+            "fabrication d'images pédopornographiques",
+            "enregistrement d'images pédopornographiques",
             "production of child sexual abuse material",
         ),
     ),
@@ -398,7 +398,7 @@ OFFENCE_TYPES: tuple[OffenceType, ...] = (
         "domestic_violence", "domestic violence", False, ("violences conjugales", "domestic violence")
     ),
     OffenceType("violence", "other violence", False, ("violences", "violence")),
-    OffenceType("drugs", "drug offences", False, ("stupefiants", "drug offence", "drug offense")),
+    OffenceType("drugs", "drug offences", False, ("stupéfiants", "drug offence", "drug offense")),
     OffenceType("theft", "theft", False, ("vol", "theft")),
     OffenceType("fraud", "fraud", False, ("escroquerie", "fraud")),
 )

@@ -371,14 +371,21 @@ def _reader(col: Column, values: dict[str, Any], region: str) -> Any:
     if t == "terms":
         return norm.items
     if t == "phones":
-        return lambda v: _unique([norm.phone(x, region) for x in norm.items(v)])
+        return lambda v: _each(lambda x: norm.phone(x, region), norm.items(v))
     if t == "emails":
-        return lambda v: _unique([norm.email(x) for x in norm.items(v)])
+        return lambda v: _each(norm.email, norm.items(v))
     raise AssertionError(f"no reader for column type {t}")
 
 
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
+def _each(fn: Callable[[str], str], items: list[str]) -> list[str]:
+    """Each item of a list normalised (duplicates dropped); an error says which item."""
+    out = []
+    for n, item in enumerate(items, 1):
+        try:
+            out.append(fn(item))
+        except norm.Invalid as e:
+            raise norm.Invalid(f"item {n} of the list: {e}") from None
+    return list(dict.fromkeys(out))
 
 
 def _cross_checks(kind: RecordKind, values: dict[str, Any], place: str, name: str) -> None:
