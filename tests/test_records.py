@@ -351,6 +351,22 @@ def test_attributes_import_with_sources_and_detail(case: Case, tmp_path: Path, f
     assert json.loads(none.detail) == {"sexual_offence_against_minor": False}
 
 
+def test_json_with_bom_and_pretty_csv(case: Case, tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_bytes(codecs.BOM_UTF8 + orjson.dumps(RETURNS[:2]))
+    assert import_records(case, path, kind="returns", operator="a").rows == 2
+    multi = tmp_path / "i.csv"
+    multi.write_bytes(
+        'person,address,city\n\nP1,"12 rue des Lilas\nBâtiment B",Annecy\n\nP2,,Lyon\n'.encode()
+    )
+    import_records(case, multi, kind="identity", operator="a")
+    with case.engine.connect() as conn:
+        rows = conn.execute(
+            select(identity_records.c.address, identity_records.c.place).order_by(identity_records.c.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [("12 rue des Lilas\nBâtiment B", "line 3"), (None, "line 6")]
+
+
 def test_reimport_is_a_noop(case: Case, tmp_path: Path) -> None:
     path = write(tmp_path / "returns", "csv", RETURNS)
     first = import_records(case, path, kind="returns", operator="a", source="LE portal")
@@ -732,6 +748,16 @@ MALFORMED: list[tuple[str, str, str, bytes, str, str | None, str]] = [
     ("header only", "returns", "r.csv", R_HEAD.encode(), "line 1", None, "no records"),
     ("empty array", "returns", "r.json", b"[]", "line 1", None, "no records"),
     ("not JSON records", "returns", "r.json", b'"text"', "line 1", None, "array of objects"),
+    (
+        "key twice",
+        "identity",
+        "i.json",
+        b'[{"person": "P1", "city": "A", "City": "B"}]',
+        "item 1",
+        "city",
+        "twice",
+    ),
+    ("column twice", "identity", "i.csv", b"person,city,City\nP1,A,B\n", "line 1", "city", "twice"),
 ]
 
 

@@ -310,10 +310,14 @@ def validate(
 ) -> Row:
     """Check one raw row against its kind's columns; return it normalised."""
     present: dict[str, Any] = {}
+    seen: set[str] = set()
     for key, value in raw.items():
         key_name = header_name(key) if isinstance(key, str) else str(key)
         if key_name not in spec:
             raise RecordError(_unknown(kind, spec), file=name, place=place, field=key_name)
+        if key_name in seen:
+            raise RecordError("column given twice", file=name, place=place, field=key_name)
+        seen.add(key_name)
         if value is None or (isinstance(value, str) and not value.strip()) or value == []:
             continue
         if isinstance(value, str) and _UNDECODABLE.search(value):
