@@ -1,0 +1,189 @@
+"""An indicators run: every message text of the case scanned once, its hits stored as a new run.
+
+A run reads ``messages`` in pages by primary key (bounded memory, whatever the size of the case),
+scans each text (:class:`~veilleur.analysis.indicators.matcher.Matcher`), and writes the hits to
+``indicator_hits`` under a new ``run_id`` — the largest run id seen plus one — in one
+transaction, with its ``indicators`` audit entry (counts, the rule set's digest: never text).
+Earlier runs' rows stay; the case's *current* hits are the latest run's, recorded in
+``case_meta`` (``indicators.current_run``) so that a run that found nothing still replaces the
+one before it.
+
+Hits are offsets, never copies: the text stays in ``messages.text`` and is cut out when it may be
+shown (:mod:`veilleur.analysis.indicators.hits`).
+
+Concurrency: a run holds the write lock from its start (PostgreSQL: a lock on ``indicator_hits``
+that lets readers through; SQLite: the database's write lock, so other writers wait for it), so
+two runs never share a run id. On SQLite other writes — imports, and the audit entries of views —
+wait for the run to commit (at most 60 s, then they fail and can be retried).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from veilleur.analysis.indicators.matcher import Matcher, ScanStats
+from veilleur.analysis.indicators.rules import ruleset_digest
+from veilleur.case import Case
+from veilleur.custody.audit import SQLITE_WAIT_MS, AuditPosition, record, witness
+from veilleur.store.bulk import insert_rows
+from veilleur.store.schema import case_meta, indicator_hits, messages
+
+__all__ = ["CURRENT_RUN_KEY", "IndicatorReport", "current_run", "run_indicators"]
+
+CURRENT_RUN_KEY = "indicators.current_run"
+PAGE = 5_000
+"""Messages read per query: the most texts held in memory at once."""
+BATCH = 5_000
+"""Hits written per insert."""
+
+_COLUMNS = (
+    "run_id",
+    "message_pk",
+    "indicator",
+    "rule",
+    "language",
+    "span_start",
+    "span_end",
+    "sensitive",
+    "confidence",
+)
+
+
+@dataclass
+class IndicatorReport:
+    """What a run did, in counts (what its audit entry records)."""
+
+    run_id: int
+    ruleset: str
+    rules: int
+    messages: int = 0  # messages with text, scanned
+    messages_with_hits: int = 0
+    hits: int = 0
+    by_indicator: Counter[str] = field(default_factory=Counter)
+    by_confidence: Counter[str] = field(default_factory=Counter)
+    by_language: Counter[str] = field(default_factory=Counter)
+    by_rule: Counter[str] = field(default_factory=Counter)
+    dropped_by_guard: Counter[str] = field(default_factory=Counter)  # disclosures left out
+    lowered_by_guard: Counter[str] = field(default_factory=Counter)  # sensitive hits kept at low
+    seconds: float = 0.0
+    position: AuditPosition | None = None
+
+    @property
+    def rate(self) -> float:
+        """Messages scanned per second (reading, matching and writing together)."""
+        return self.messages / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "ruleset": self.ruleset,
+            "rules": self.rules,
+            "messages": self.messages,
+            "messages_with_hits": self.messages_with_hits,
+            "hits": self.hits,
+            "by_indicator": dict(sorted(self.by_indicator.items())),
+            "by_confidence": dict(sorted(self.by_confidence.items())),
+            "by_language": dict(sorted(self.by_language.items())),
+            "by_rule": dict(sorted(self.by_rule.items())),
+            "dropped_by_guard": dict(sorted(self.dropped_by_guard.items())),
+            "lowered_by_guard": dict(sorted(self.lowered_by_guard.items())),
+            "seconds": round(self.seconds, 3),
+            "messages_per_second": round(self.rate, 1),
+        }
+
+
+def current_run(conn: Connection) -> int | None:
+    """The run whose hits are the case's current ones (None: never run)."""
+    value = conn.execute(select(case_meta.c.value).where(case_meta.c.key == CURRENT_RUN_KEY)).scalar()
+    if value is not None:
+        return int(value)
+    found = conn.execute(select(func.max(indicator_hits.c.run_id))).scalar()
+    return int(found) if found is not None else None
+
+
+def _lock(conn: Connection) -> None:
+    """Take the write lock before reading the last run id (see the module's documentation)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE indicator_hits IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_WAIT_MS}")
+        conn.exec_driver_sql("DELETE FROM indicator_hits WHERE 1 = 0")  # a write: takes the lock
+
+
+def _next_run(conn: Connection) -> int:
+    stored = conn.execute(select(func.max(indicator_hits.c.run_id))).scalar() or 0
+    return max(int(stored), current_run(conn) or 0) + 1
+
+
+def _set_current(conn: Connection, run_id: int) -> None:
+    done = conn.execute(
+        update(case_meta).where(case_meta.c.key == CURRENT_RUN_KEY).values(value=str(run_id))
+    ).rowcount
+    if not done:
+        conn.execute(insert(case_meta).values(key=CURRENT_RUN_KEY, value=str(run_id)))
+
+
+def run_indicators(case: Case, *, operator: str, matcher: Matcher | None = None) -> IndicatorReport:
+    """Scan every message text of ``case`` and store the hits as a new run; return its report.
+
+    The run and its ``indicators`` audit entry commit together, then the entry is witnessed.
+    """
+    matcher = matcher or Matcher()
+    matcher.stats = ScanStats()
+    started = time.perf_counter()
+    with case.engine.begin() as conn:
+        _lock(conn)
+        report = IndicatorReport(_next_run(conn), ruleset_digest(), len(matcher.rules))
+        rows: list[tuple[Any, ...]] = []
+        last: int | None = None
+        while True:
+            query = select(messages.c.id, messages.c.text).where(messages.c.text != "")
+            if last is not None:
+                query = query.where(messages.c.id > last)
+            page = conn.execute(query.order_by(messages.c.id).limit(PAGE)).all()
+            for pk, text in page:
+                report.messages += 1
+                found = matcher.scan(text)
+                if not found:
+                    continue
+                report.messages_with_hits += 1
+                for m in found:
+                    r = m.rule
+                    rows.append(
+                        (
+                            report.run_id,
+                            pk,
+                            r.indicator,
+                            r.id,
+                            r.language,
+                            m.start,
+                            m.end,
+                            r.sensitive,
+                            m.confidence,
+                        )
+                    )
+                    report.by_indicator[r.indicator] += 1
+                    report.by_confidence[m.confidence] += 1
+                    report.by_language[r.language] += 1
+                    report.by_rule[r.id] += 1
+            if len(rows) >= BATCH:
+                insert_rows(conn, indicator_hits, _COLUMNS, rows)
+                report.hits += len(rows)
+                rows = []
+            if len(page) < PAGE:
+                break
+            last = int(page[-1][0])
+        insert_rows(conn, indicator_hits, _COLUMNS, rows)
+        report.hits += len(rows)
+        _set_current(conn, report.run_id)
+        report.dropped_by_guard = Counter(matcher.stats.dropped)
+        report.lowered_by_guard = Counter(matcher.stats.lowered)
+        report.seconds = time.perf_counter() - started
+        report.position = record(conn, "indicators", operator=operator, details=report.to_dict())
+    witness(case, report.position)
+    return report
