@@ -36,6 +36,7 @@ from veilleur.outputs.hits import report_table, tally_table
 from veilleur.outputs.network import network_table
 from veilleur.outputs.packages import write_packages
 from veilleur.outputs.summary import case_summary, summary_table
+from veilleur.records.importer import import_records
 from veilleur.sources.telegram_common import utc_offset
 from veilleur.store.schema import accounts
 
@@ -111,6 +112,15 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
             )
             console.print(f"  list {lr.list_name} ({spec['kind']}, {lr.format}): {lr.entries} hashes")
         report = match_case(case, MatchOptions(dihedral=True), operator=operator)
+        for spec in truth["identity"]["files"]:
+            rr = import_records(
+                case,
+                out_dir / "records" / spec["file"],
+                kind=spec["kind"],
+                operator=operator,
+                source=spec["source"],
+            )
+            console.print(f"  records {spec['file']} ({rr.kind}): {rr.rows} rows")
         with case.engine.connect() as conn:
             console.print(summary_table(case_summary(conn)))
             console.print(report_table(report))
