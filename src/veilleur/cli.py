@@ -1002,6 +1002,100 @@ def records_show(obj: Ctx, as_json: bool) -> None:
     out.print(t)
 
 
+@cli.group("indicators")
+def indicators_group() -> None:
+    """Text indicators in messages: access to children, jobs with children, intent, requests, meetings.
+
+    Hits are leads to read, never evidence alone (docs/indicators.md). The text of sensitive hits
+    (intent, request, meeting) is hidden; 'indicators reveal' shows it, logged with a reason.
+    """
+
+
+@indicators_group.command("run")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
+@click.pass_obj
+def indicators_run(obj: Ctx, as_json: bool) -> None:
+    """Scan every message text with the French and English rules; the hits become the current run."""
+    from veilleur.analysis.indicators import run_indicators
+
+    report = run_indicators(obj.case(), operator=obj.operator)
+    if as_json:
+        out.print_json(orjson.dumps(report.to_dict()).decode())
+        return
+    t = Table(title=f"Indicators run #{report.run_id}", show_header=False)
+    t.add_row("messages scanned", f"{report.messages} in {report.seconds:.1f} s ({report.rate:,.0f}/s)")
+    t.add_row("messages with hits", str(report.messages_with_hits))
+    t.add_row("hits", str(report.hits))
+    for label, counts in (
+        ("by indicator", report.by_indicator),
+        ("by confidence", report.by_confidence),
+        ("by language", report.by_language),
+        ("left out by guards", report.dropped_by_guard),
+        ("lowered by guards", report.lowered_by_guard),
+    ):
+        t.add_row(label, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "-")
+    out.print(t)
+
+
+@indicators_group.command("show")
+@click.option("--account", "account_key", help="Only hits in messages this account sent.")
+@click.option(
+    "--indicator",
+    type=click.Choice(["access_to_children", "profession", "intent", "request", "meeting"]),
+    help="Only this indicator.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def indicators_show(obj: Ctx, account_key: str | None, indicator: str | None, as_json: bool) -> None:
+    """The current run's hits with their citation; sensitive text hidden (see 'indicators reveal')."""
+    from veilleur.analysis.indicators import current_run, hits_for
+    from veilleur.sources.telegram_common import iso_utc
+
+    case = obj.case()
+    with case.engine.connect() as conn:
+        account_id = _account_ids(conn, (account_key,))[0] if account_key else None
+        run_id = current_run(conn)
+        found = hits_for(conn, account_id=account_id, indicator=indicator)
+    case.audit(
+        "view.indicators",
+        operator=obj.operator,
+        subject=account_key,
+        details={"run_id": run_id, "indicator": indicator, "hits": len(found), "json": as_json},
+    )
+    if as_json:
+        out.print_json(orjson.dumps([h.to_dict() for h in found]).decode())
+        return
+    if run_id is None:
+        out.print("No indicators run in this case yet ('veilleur indicators run').")
+        return
+    t = Table("hit", "rule", "conf.", "time (UTC)", "chat #message", "sender", "text", "citation")
+    for h in found:
+        t.add_row(
+            str(h.id),
+            h.rule,
+            h.confidence,
+            (iso_utc(h.date_utc) or "-").replace("T", " "),
+            escape(f"{h.chat_title or h.chat_key} #{h.message_id}"),
+            escape(h.sender_name or h.sender_key or "?"),
+            escape(h.shown_text()),
+            f"{h.citation}; chars {h.span_start}-{h.span_end}",
+        )
+    out.print(t)
+    out.print(f"Indicators run #{run_id}: {len(found)} hits. A hit is a lead to read, never evidence alone.")
+
+
+@indicators_group.command("reveal")
+@click.argument("hit_id", type=int)
+@click.option("--reason", required=True, help="Why the text is needed (recorded in the audit log).")
+@click.pass_obj
+def indicators_reveal(obj: Ctx, hit_id: int, reason: str) -> None:
+    """Show the text of indicator hit HIT_ID with some context; logged (reveal.text) first."""
+    from veilleur.analysis.indicators import reveal
+
+    shown = reveal(obj.case(), hit_id, operator=obj.operator, reason=reason)
+    out.print(escape(shown), soft_wrap=True)
+
+
 @cli.command("demo")
 @click.option(
     "--out",
