@@ -577,11 +577,13 @@ RULES: tuple[Rule, ...] = (
         "access_to_children",
         "fr",
         "medium",
-        r"\b(?:ma|mon|mes)\s+(?:(?:petite?s?|grande?s?|deux|trois|propres?)\s+)?(?:<OFFSPRING_FR>)",
+        r"\b(?:ma|mon|mes)\s+(?:(?:petite?s?|grande?s?|deux|trois|propres?)\s+)?(?:<OFFSPRING_FR>)"
+        r"(?!\s*[(,:-]?\s*(?:(?:de|qui a|a|agee?s? de)\s+)?(?:1[89]|[2-9]\d)\s*ans)",
         ("<OFFSPRING_FR>",),
-        "one's own child named with a possessive (mon fils, ma fille, mes gosses, ma nièce)",
+        "one's own child named with a possessive (mon fils, ma fille, mes gosses, ma nièce), not with an "
+        "adult age",
         ("mon fils", "ma nièce arrive demain", "mes gosses sont chez leur père"),
-        ("ton fils", "un jeu d'enfant", "ce n'est pas mon fils"),
+        ("ton fils", "un jeu d'enfant", "ce n'est pas mon fils", "ma fille de 26 ans"),
     ),
     Rule(
         "fr.access.have_children",
@@ -671,11 +673,12 @@ RULES: tuple[Rule, ...] = (
         "en",
         "medium",
         r"\bmy\s+(?:(?:little|young|youngest|eldest|oldest|two|three|four|own|sweet|baby|step)\s+)?"
-        r"(?:<OFFSPRING_EN>|little girl\b|little boy\b)",
+        r"(?:<OFFSPRING_EN>|little girl\b|little boy\b)"
+        r"(?!\s*[(,-]?\s*(?:(?:is|who is|who's|'s|aged|age)\s+)?(?:1[89]|[2-9]\d)\b)",
         ("<OFFSPRING_EN>", "little"),
-        "one's own child named with a possessive (my son, my kids, my niece)",
+        "one's own child named with a possessive (my son, my kids, my niece), not with an adult age",
         ("my son", "picking up my kids", "my stepdaughter"),
-        ("your son", "just kidding", "my kid brother", "my grown kids"),
+        ("your son", "just kidding", "my kid brother", "my grown kids", "my daughter is 27"),
     ),
     Rule(
         "en.access.have_children",
