@@ -1096,6 +1096,182 @@ def indicators_reveal(obj: Ctx, hit_id: int, reason: str) -> None:
     out.print(escape(shown), soft_wrap=True)
 
 
+@cli.group("link")
+def link_group() -> None:
+    """Identity resolution: accounts to persons and to other accounts, with factors and decisions.
+
+    See docs/linking.md. Every run respects the analysts' decisions ('link confirm', 'link reject').
+    """
+
+
+@link_group.command("run")
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A JSON file of linking settings (docs/linking.md).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
+@click.pass_obj
+def link_run(obj: Ctx, settings_path: Path | None, as_json: bool) -> None:
+    """Link every account to persons of the identity records, and to other accounts (aliases)."""
+    from veilleur.linking import LinkSettingsError, link_case
+
+    settings = None
+    if settings_path is not None:
+        try:
+            settings = orjson.loads(settings_path.read_bytes())
+        except orjson.JSONDecodeError as e:
+            raise LinkSettingsError(f"not JSON: {e}", file=str(settings_path)) from e
+    report = link_case(obj.case(), operator=obj.operator, settings=settings)
+    if as_json:
+        out.print_json(orjson.dumps(report.to_dict()).decode())
+        return
+    t = Table(title=f"Linking run #{report.run_id}", show_header=False)
+    t.add_row(
+        "accounts / identity records / persons",
+        f"{report.accounts} / {report.identity_records} / {report.persons}",
+    )
+    t.add_row("account → person candidates", str(report.person_candidates))
+    t.add_row("account → account candidates", str(report.alias_candidates))
+    t.add_row("by method", ", ".join(f"{k}: {v}" for k, v in report.by_method.items()) or "-")
+    t.add_row("by confidence", ", ".join(f"{k}: {v}" for k, v in report.by_confidence.items()) or "-")
+    kept = f"{report.rejected_kept_out} rejected kept out, {report.confirmed_carried} confirmed kept"
+    t.add_row("decisions", kept)
+    t.add_row("model", f"{'trained' if report.trained else 'default parameters'}, prior {report.prior:.3g}")
+    out.print(t)
+
+
+def _factor_text(f: dict[str, Any]) -> str:
+    weight = "" if f.get("weight") is None else f" [{f['weight']:+.2f}]"
+    compared = f.get("compared") or {}
+    shown = ""
+    if compared.get("account") or compared.get("record"):
+        shown = f" ({compared.get('account') or '-'} ↔ {compared.get('record') or '-'})"
+    cites = []
+    for r in f.get("records", []):
+        if "more" in r:
+            cites.append(f"+{r['more']} more")
+            continue
+        where = f"{r['table']}#{r.get('id', r.get('value', ''))}"
+        if r.get("evidence_id") is not None:
+            where += f" ev{r['evidence_id']}"
+            if r.get("byte_offset") is not None:
+                where += f"@{r['byte_offset']}"
+            elif r.get("place"):
+                where += f" {r['place']}"
+        cites.append(where)
+    records = f"\n    [dim]{escape('; '.join(cites))}[/]" if cites else ""
+    return f"{escape(f['name'])}: {escape(str(f['value']))}{escape(shown)}{weight}{records}"
+
+
+@link_group.command("show")
+@click.option("--account", "account_key", help="Only links of this account.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def link_show(obj: Ctx, account_key: str | None, as_json: bool) -> None:
+    """The current links: the latest run's candidates with the decisions in force, and why."""
+    from veilleur.linking import current_links, latest_run
+
+    case = obj.case()
+    with case.engine.connect() as conn:
+        account_id = _account_ids(conn, (account_key,))[0] if account_key else None
+        run_id = latest_run(conn)
+        links = [
+            v
+            for v in current_links(conn)
+            if account_id is None or account_id in (v.account_id, v.other_account_id)
+        ]
+    case.audit(
+        "view.links",
+        operator=obj.operator,
+        subject=account_key,
+        details={"run_id": run_id, "links": len(links), "json": as_json},
+    )
+    if as_json:
+        out.print_json(orjson.dumps([v.to_dict() for v in links]).decode())
+        return
+    if run_id is None and not links:
+        out.print("No linking run in this case yet ('veilleur link run').")
+        return
+    t = Table("account", "linked to", "status", "method", "conf.", "weight", "factors")
+    t.title = f"Links (run #{run_id})"
+    for v in links:
+        target = f"person {v.person_key}" if v.kind == "account_person" else f"account {v.other_account_key}"
+        weight = "-" if v.match_weight is None else f"{v.match_weight:+.2f}"
+        if v.probability is not None:
+            weight += f"\np={v.probability:.3f}"
+        t.add_row(
+            escape(v.account_key),
+            escape(target),
+            v.status,
+            v.method,
+            v.confidence or "-",
+            weight,
+            "\n".join(_factor_text(f) for f in v.factors) or "-",
+        )
+    out.print(t)
+
+
+def _decide(
+    obj: Ctx, decision: str, account_key: str, person_key: str | None, other_key: str | None, note: str | None
+) -> None:
+    from veilleur.linking import decide
+    from veilleur.store.schema import persons
+
+    if (person_key is None) == (other_key is None):
+        raise click.UsageError("give exactly one of --person KEY or --account2 KEY")
+    case = obj.case()
+    with case.engine.connect() as conn:
+        (account_id,) = _account_ids(conn, (account_key,))
+        person_id = other_id = None
+        if person_key is not None:
+            person_id = conn.execute(select(persons.c.id).where(persons.c.key == person_key)).scalar()
+            if person_id is None:
+                raise click.BadParameter(f"no person {person_key!r} in this case", param_hint="--person")
+        else:
+            (other_id,) = _account_ids(conn, (str(other_key),))
+    d = decide(
+        case,
+        kind="account_person" if person_id is not None else "account_account",
+        account_id=account_id,
+        person_id=person_id,
+        other_account_id=other_id,
+        decision=decision,
+        operator=obj.operator,
+        note=note,
+    )
+    target = f"person {person_key}" if person_key else f"account {other_key}"
+    said = f"Decision #{d.id}: {account_key} → {target} {decision}; every later run respects it."
+    out.print(escape(said))
+
+
+@link_group.command("confirm")
+@click.argument("account_key", metavar="ACCOUNT")
+@click.option("--person", "person_key", help="The person's key (as the identity records name them).")
+@click.option("--account2", "other_key", help="The other account (an alias).")
+@click.option("--note", help="Why (recorded with the decision and in the audit log).")
+@click.pass_obj
+def link_confirm(
+    obj: Ctx, account_key: str, person_key: str | None, other_key: str | None, note: str | None
+) -> None:
+    """Confirm that ACCOUNT is this person, or the same person as another account."""
+    _decide(obj, "confirmed", account_key, person_key, other_key, note)
+
+
+@link_group.command("reject")
+@click.argument("account_key", metavar="ACCOUNT")
+@click.option("--person", "person_key", help="The person's key (as the identity records name them).")
+@click.option("--account2", "other_key", help="The other account.")
+@click.option("--note", help="Why (recorded with the decision and in the audit log).")
+@click.pass_obj
+def link_reject(
+    obj: Ctx, account_key: str, person_key: str | None, other_key: str | None, note: str | None
+) -> None:
+    """Reject a link: no later run proposes it again (until another decision replaces this one)."""
+    _decide(obj, "rejected", account_key, person_key, other_key, note)
+
+
 @cli.command("demo")
 @click.option(
     "--out",
