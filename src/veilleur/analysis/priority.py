@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -221,12 +221,20 @@ def _score(ev: _Evidence, w: Weights, latest_utc: int | None) -> dict[str, Facto
     )
     said = hits(*INTENT_INDICATORS)
     f = w["stated_intent"]
+    by_confidence = f.get("confidence", {})
+    counted = sum(float(by_confidence.get(h.confidence, 1.0)) for h in said)
+    kinds = ", ".join(f"{n} {c}" for c, n in sorted(Counter(h.confidence for h in said).items()))
     out["stated_intent"] = Factor(
         "stated_intent",
-        f"{len(said)} message span(s): " + ", ".join(sorted({h.indicator for h in said})) if said else "none",
+        f"{len(said)} message span(s) ({kinds} confidence): " + ", ".join(sorted({h.indicator for h in said}))
+        if said
+        else "none",
         f["weight"],
-        float(f["weight"]) * _curve(len(said), f.get("cap", 3)),
-        [f"indicator #{h.id} {h.rule}: {h.citation} (text hidden until revealed)" for h in said],
+        float(f["weight"]) * _curve(counted, f.get("cap", 3)),
+        [
+            f"indicator #{h.id} {h.rule} ({h.confidence}): {h.citation} (text hidden until revealed)"
+            for h in said
+        ],
     )
     for name, xs in (("distribution", ev.sent), ("receipt", ev.received)):
         f = w[name]
@@ -271,6 +279,7 @@ class _Hit:
     id: int
     indicator: str
     rule: str
+    confidence: str
     date_utc: int | None
     citation: str
 
@@ -280,11 +289,12 @@ def _collect(conn: Connection, account_person: Mapping[int, int]) -> list[_Evide
     run = conn.execute(select(func.max(indicator_hits.c.run_id))).scalar()
     hits_by_account: defaultdict[int, list[_Hit]] = defaultdict(list)
     if run is not None:
-        for hid, indicator, rule, sender, date, chat_key, chat_title, mid, ev_id in conn.execute(
+        for hid, indicator, rule, confidence, sender, date, chat_key, chat_title, mid, ev_id in conn.execute(
             select(
                 indicator_hits.c.id,
                 indicator_hits.c.indicator,
                 indicator_hits.c.rule,
+                indicator_hits.c.confidence,
                 messages.c.sender_id,
                 messages.c.date_utc,
                 chats.c.key,
@@ -297,7 +307,7 @@ def _collect(conn: Connection, account_person: Mapping[int, int]) -> list[_Evide
             .where(indicator_hits.c.run_id == run, messages.c.sender_id.is_not(None))
         ):
             cite = f"{chat_title or chat_key} #{mid} (evidence #{ev_id})"
-            hits_by_account[sender].append(_Hit(hid, indicator, rule, date, cite))
+            hits_by_account[sender].append(_Hit(hid, indicator, rule, confidence, date, cite))
     involved = {e.sender_id for e in exchanges if e.sender_id is not None}
     involved |= {p.account_id for e in exchanges if e.setting == "private" for p in e.recipients}
     involved |= {a for a, hs in hits_by_account.items() if any(h.indicator in INTENT_INDICATORS for h in hs)}

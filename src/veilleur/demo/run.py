@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy import select
 
+from veilleur.analysis.indicators import run_indicators
 from veilleur.analysis.network import exchanged_with
 from veilleur.case import init_case
 from veilleur.demo.check import check_ground_truth, check_hits, check_network, store_key
@@ -121,6 +122,12 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
                 source=spec["source"],
             )
             console.print(f"  records {spec['file']} ({rr.kind}): {rr.rows} rows")
+        ir = run_indicators(case, operator=operator)
+        console.print(
+            f"Text indicators: {ir.hits} hits in {ir.messages_with_hits} of {ir.messages} messages ("
+            + ", ".join(f"{k}: {v}" for k, v in sorted(ir.by_indicator.items()))
+            + ")"
+        )
         with case.engine.connect() as conn:
             console.print(summary_table(case_summary(conn)))
             console.print(report_table(report))
