@@ -9,6 +9,7 @@ only as explicit as a rule needs to be exercised.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,14 @@ from veilleur.analysis.indicators import (
 )
 from veilleur.analysis.indicators import hits as hits_module
 from veilleur.analysis.indicators import run as run_module
-from veilleur.analysis.indicators.rules import CONFIDENCES, INDICATORS, LANGUAGES, ruleset_digest
+from veilleur.analysis.indicators.rules import (
+    CONFIDENCES,
+    IDIOM_ANCHORS,
+    IDIOMS,
+    INDICATORS,
+    LANGUAGES,
+    ruleset_digest,
+)
 from veilleur.analysis.indicators.text import fold
 from veilleur.case import Case
 from veilleur.cli import cli
@@ -88,6 +96,25 @@ def test_anchors_skip_nothing_a_rule_would_find() -> None:
 
     for t in texts:
         assert key(MATCHER.scan(t)) == key(plain.scan(t)), t
+
+
+def test_idioms_are_masked_only_where_an_idiom_anchor_is() -> None:
+    for pattern, example in IDIOMS:
+        norm = fold(example).text
+        assert any(a in norm for a in IDIOM_ANCHORS), example
+        masked = MATCHER._mask(norm)
+        assert len(masked) == len(norm) and "_" * 5 in masked, (pattern, example)
+
+
+def test_a_rule_without_anchor_is_refused() -> None:
+    rule = dataclasses.replace(RULES[0], anchors=())
+    with pytest.raises(ValueError, match="anchor"):
+        Matcher([rule])
+
+
+def test_the_documentation_lists_every_rule() -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "indicators.md").read_text(encoding="utf-8")
+    assert [r.id for r in RULES if f"`{r.id}`" not in doc] == []
 
 
 def test_every_span_is_confirmed_by_its_rule_alone() -> None:

@@ -4,8 +4,8 @@ For each text :meth:`Matcher.scan`:
 
 1. folds it (:func:`~veilleur.analysis.indicators.text.fold`): lower case, accents folded, with a
    map back to the original characters;
-2. stops there unless one of the rules' literal anchors occurs (one regular-expression search;
-   most messages end here);
+2. stops there unless one of the rules' literal anchors occurs (one pass of one regular
+   expression finds them all; most messages end here);
 3. masks idioms (:data:`~veilleur.analysis.indicators.rules.IDIOMS`: "un jeu d'enfant", "my kid
    brother") with ``_`` of the same length, so offsets do not move;
 4. runs every rule one of whose anchors occurs, French and English alike (no language
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from veilleur.analysis.indicators.rules import (
     CONFIDENCES,
     GUARDS,
+    IDIOM_ANCHORS,
     IDIOMS,
     RULES,
     Rule,
@@ -96,10 +97,15 @@ class Matcher:
         self.rules = tuple(rules)
         self.use_anchors = use_anchors
         self._compiled = [(r, re.compile(expand(r.pattern)), rule_anchors(r)) for r in self.rules]
+        for r, _, anchors in self._compiled:
+            if not anchors or "" in anchors:
+                raise ValueError(f"rule {r.id} names no anchor: every rule needs one (rules.py)")
         stems = sorted({s for _, _, anchors in self._compiled for s in anchors})
+        # At every position, the longest stem starting there (the others there are its prefixes).
+        self._stem_finder = re.compile(f"(?=({_trie(stems)}))")
+        self._stems_at: dict[str, frozenset[str]] = {}
         self._stems = stems
-        self._prefilter = re.compile(_trie(stems))
-        self._idioms = re.compile("|".join(f"(?:{i})" for i in IDIOMS))
+        self._idioms = re.compile("|".join(f"(?:{pattern})" for pattern, _ in IDIOMS))
         self._guards = {
             (kind, lang): re.compile(expr)
             for kind, by_lang in GUARDS.items()
@@ -114,10 +120,12 @@ class Matcher:
             return []
         folded = fold(text)
         norm = folded.text
-        if self.use_anchors and not self._prefilter.search(norm):
-            return []
+        present: set[str] | None = None
+        if self.use_anchors:
+            present = self._present(norm)
+            if not present:
+                return []
         masked = self._mask(norm)
-        present = {s for s in self._stems if s in masked} if self.use_anchors else None
         found: list[tuple[Rule, int, int, str, str | None]] = []
         for rule, rx, anchors in self._compiled:
             if present is not None and present.isdisjoint(anchors):
@@ -151,7 +159,22 @@ class Matcher:
             return None
         return bool(span) and rx.fullmatch(self._mask(fold(span).text)) is not None
 
+    def _present(self, norm: str) -> set[str]:
+        """The anchor stems occurring in ``norm`` (one pass, overlapping occurrences included).
+
+        Masking idioms afterwards may remove some: a rule run for nothing, never one skipped."""
+        present: set[str] = set()
+        for m in self._stem_finder.finditer(norm):
+            longest = m.group(1)
+            found = self._stems_at.get(longest)
+            if found is None:
+                found = self._stems_at[longest] = frozenset(s for s in self._stems if longest.startswith(s))
+            present |= found
+        return present
+
     def _mask(self, norm: str) -> str:
+        if not any(a in norm for a in IDIOM_ANCHORS):
+            return norm
         return self._idioms.sub(lambda m: "_" * len(m.group()), norm)
 
     def _guard(self, text: str, start: int, language: str) -> str | None:

@@ -37,6 +37,7 @@ __all__ = [
     "CONFIDENCES",
     "GUARDS",
     "IDIOMS",
+    "IDIOM_ANCHORS",
     "INDICATORS",
     "LANGUAGES",
     "RULES",
@@ -511,24 +512,27 @@ def rule_anchors(rule: Rule) -> frozenset[str]:
 
 # Uses of child words that are not about children, masked (same length) before the rules run:
 # "un jeu d'enfant" is not a child, "my kid brother" is an adult, "en la mineur" is a key.
-IDIOMS: tuple[str, ...] = (
-    r"\bjeux? d'enfants?\b",
-    r"\bbon enfant\b",
-    r"\benfants? de (?:ch)?oeur\b",
-    r"\benfants? terribles?\b",
-    r"\benfant prodigue\b",
-    r"\benfants? du pays\b",
-    r"\b(?:tomber|retomber|retombe|tombe) en enfance\b",
-    r"\bmineurs? (?:de fond|de charbon|du nord)\b",
-    r"\b(?:do|re|mi|fa|sol|la|si) (?:bemol |diese )?mineur\b",
-    r"\benfants? (?:adultes|majeure?s?)\b",
-    r"\bchild'?s play\b",
-    r"\binner child\b",
-    r"\bposter child\b",
-    r"\bkid gloves\b",
-    r"\bkid (?:brother|sister)\b",
-    r"\b(?:adult|grown|grown-up|grownup) (?:children|kids?|sons?|daughters?)\b",
+IDIOMS: tuple[tuple[str, str], ...] = (
+    (r"\bjeux? d'enfants?\b", "c'est un jeu d'enfant"),
+    (r"\bbon enfant\b", "une soirée bon enfant"),
+    (r"\benfants? de (?:ch)?oeur\b", "un enfant de chœur"),
+    (r"\benfants? terribles?\b", "l'enfant terrible du rock"),
+    (r"\benfant prodigue\b", "le retour de l'enfant prodigue"),
+    (r"\benfants? du pays\b", "un enfant du pays"),
+    (r"\b(?:tomber|retomber|retombe|tombe) en enfance\b", "il retombe en enfance"),
+    (r"\bmineurs? (?:de fond|de charbon|du nord)\b", "un mineur de fond"),
+    (r"\b(?:do|re|mi|fa|sol|la|si) (?:bemol |diese )?mineur\b", "un prélude en la mineur"),
+    (r"\benfants? (?:adultes|majeure?s?)\b", "mes enfants adultes"),
+    (r"\bchild'?s play\b", "it's child's play"),
+    (r"\binner child\b", "my inner child"),
+    (r"\bposter child\b", "the poster child of the league"),
+    (r"\bkid gloves\b", "handle it with kid gloves"),
+    (r"\bkid (?:brother|sister)\b", "my kid brother"),
+    (r"\b(?:adult|grown|grown-up|grownup) (?:children|kids?|sons?|daughters?)\b", "my grown kids"),
 )
+"""Each idiom (pattern, example). The matcher masks idioms only in texts holding one of
+:data:`IDIOM_ANCHORS`; the test suite checks every example holds one and is masked."""
+IDIOM_ANCHORS = ("enfan", "mineur", "child", "kid", "son", "daughter")
 
 # Guards, per language: cues looked for in the same clause before a hit. A disclosure
 # (non-sensitive indicator) with one is dropped; a sensitive hit is kept at low confidence.

@@ -12,15 +12,15 @@ and PostgreSQL's ``substr`` count, so a span can be cut out by the database with
 message.
 
 Cost: a pure-ASCII message is lower-cased in one C call and maps to itself; other messages go
-through ``str.translate`` with a table filled on first sight of each character, and only those
+through ``str.translate`` with a table filled on first sight of each character; only those
 holding a character whose folded form is not exactly one character (a combining accent, a
-ligature, ``ß``, a zero-width joiner, an emoji variation selector…) build an explicit map.
+ligature, ``ß``, a zero-width joiner, an emoji variation selector…) need an explicit map, built
+when a match is to be mapped back.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 
 __all__ = ["Folded", "fold"]
 
@@ -84,27 +84,47 @@ def _is_mark(c: str) -> bool:
     return unicodedata.category(c) in ("Mn", "Me")
 
 
-@dataclass(frozen=True)
 class Folded:
-    """A normalised text and, unless it maps 1:1, the original index of each of its characters."""
+    """A normalised text, and the original index of each of its characters (:attr:`sources`)."""
 
-    original: str
-    text: str
-    sources: tuple[int, ...] | None  # None: character i of ``text`` is character i of ``original``
+    __slots__ = ("_sources", "original", "regular", "text")
+
+    def __init__(self, original: str, text: str, regular: bool) -> None:
+        self.original = original
+        self.text = text
+        self.regular = regular  # every original character folded to exactly one character
+        self._sources: tuple[int, ...] | None = None
+
+    @property
+    def sources(self) -> tuple[int, ...] | None:
+        """The original index of each normalised character; None when character i of ``text``
+        is character i of ``original``. Built on first use: only texts with a match need it."""
+        if self.regular:
+            return None
+        if self._sources is None:
+            out: list[int] = []
+            for i, c in enumerate(self.original):
+                f = _TABLE[ord(c)]
+                if f:
+                    out.extend([i] * len(f))
+            self._sources = tuple(out)
+        return self._sources
 
     def source(self, i: int) -> int:
         """The original index of normalised character ``i``."""
-        return i if self.sources is None else self.sources[i]
+        sources = self.sources
+        return i if sources is None else sources[i]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original ``[start, end)`` of the normalised ``[start, end)`` (``end > start``).
 
         The end covers the whole original character that produced the last matched character,
         and the combining marks that follow it (``e`` + U+0301 is one letter ``é``)."""
-        if self.sources is None:
+        sources = self.sources
+        if sources is None:
             return start, end
-        o_start = self.sources[start]
-        o_end = self.sources[end - 1] + 1
+        o_start = sources[start]
+        o_end = sources[end - 1] + 1
         n = len(self.original)
         while o_end < n and _is_mark(self.original[o_end]):
             o_end += 1
@@ -114,14 +134,6 @@ class Folded:
 def fold(text: str) -> Folded:
     """Normalise ``text`` for matching (see the module's documentation)."""
     if text.isascii():
-        return Folded(text, text.lower(), None)
+        return Folded(text, text.lower(), True)
     out = text.translate(_TABLE)
-    if _TABLE.irregular.isdisjoint(text):
-        return Folded(text, out, None)
-    sources: list[int] = []
-    table = _TABLE
-    for i, c in enumerate(text):
-        f = table[ord(c)]
-        if f:
-            sources.extend([i] * len(f))
-    return Folded(text, out, tuple(sources))
+    return Folded(text, out, _TABLE.irregular.isdisjoint(text))
