@@ -14,6 +14,7 @@ from veilleur.linking.run import (
     latest_run,
     link_case,
     person_of,
+    persons_of,
 )
 from veilleur.linking.settings import LinkSettings, LinkSettingsError, parse_settings
 
@@ -31,4 +32,5 @@ __all__ = [
     "link_case",
     "parse_settings",
     "person_of",
+    "persons_of",
 ]

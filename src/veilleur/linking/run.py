@@ -431,29 +431,36 @@ class PersonLink:
     probability: float | None
 
 
-def person_of(conn: Connection, account_id: int) -> PersonLink | None:
-    """The person an account is linked to: the one an analyst confirmed (the latest confirmation),
-    else the best high-confidence proposal of the latest run that no decision rejected, else None."""
+def persons_of(conn: Connection) -> dict[int, PersonLink]:
+    """The person each linked account is linked to: the one an analyst confirmed (the latest
+    confirmation), else the best high-confidence proposal of the latest run that no decision
+    rejected. Accounts without such a link are absent."""
+    pkeys = dict(conn.execute(select(persons.c.id, persons.c.key)).all())
+    out: dict[int, PersonLink] = {}
     confirmed = [
         d
         for d in decisions_in_force(conn).values()
-        if d.kind == "account_person" and d.account_id == account_id and d.decision == "confirmed"
+        if d.kind == "account_person" and d.decision == "confirmed"
     ]
-    pkeys = dict(conn.execute(select(persons.c.id, persons.c.key)).all())
-    if confirmed:
-        d = max(confirmed, key=lambda x: x.id)
-        return PersonLink(d.other_id, pkeys[d.other_id], "confirmed", "analyst", "high", None)
-    best = None
+    for d in sorted(confirmed, key=lambda x: x.id):  # the latest confirmation wins
+        out[d.account_id] = PersonLink(d.other_id, pkeys[d.other_id], "confirmed", "analyst", "high", None)
+    best: dict[int, tuple[tuple[float, float], LinkView]] = {}
     for v in current_links(conn):
-        if v.kind != "account_person" or v.account_id != account_id:
+        if v.kind != "account_person" or v.account_id in out:
             continue
         if v.status != "proposed" or v.confidence != "high" or v.person_id is None:
             continue
         rank = (v.probability if v.probability is not None else 1.0, v.match_weight or 0.0)
-        if best is None or rank > best[0]:
-            best = (rank, v)
-    if best is None:
-        return None
-    v = best[1]
-    assert v.person_id is not None and v.person_key is not None
-    return PersonLink(v.person_id, v.person_key, "proposed", v.method, v.confidence, v.probability)
+        if v.account_id not in best or rank > best[v.account_id][0]:
+            best[v.account_id] = (rank, v)
+    for account_id, (_, v) in best.items():
+        assert v.person_id is not None and v.person_key is not None
+        out[account_id] = PersonLink(
+            v.person_id, v.person_key, "proposed", v.method, v.confidence, v.probability
+        )
+    return out
+
+
+def person_of(conn: Connection, account_id: int) -> PersonLink | None:
+    """The person one account is linked to (see :func:`persons_of`), or None."""
+    return persons_of(conn).get(account_id)
