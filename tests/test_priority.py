@@ -207,3 +207,32 @@ def test_weights_files_are_checked(tmp_path: Path) -> None:
     (tmp_path / "neg.toml").write_text(negative, encoding="utf-8")
     with pytest.raises(VeilleurError, match="receipt"):
         load_weights(tmp_path / "neg.toml")
+
+
+def test_the_demo_links_its_persons_and_ranks_them_as_its_ground_truth_says(
+    matched: Matched, demo_dir: Path
+) -> None:
+    import copy
+
+    from veilleur.analysis.indicators import run_indicators
+    from veilleur.demo.check import check_identity
+    from veilleur.linking import link_case, persons_of
+    from veilleur.records.importer import import_records
+
+    truth = matched.truth["identity"]
+    for spec in truth["files"]:
+        import_records(matched.case, demo_dir / "records" / spec["file"], kind=spec["kind"], operator="t")
+    run_indicators(matched.case, operator="t")
+    link_case(matched.case, operator="t")
+    with matched.case.engine.connect() as conn:
+        linked = {a: p.person_id for a, p in persons_of(conn).items()}
+    rid = rank_case(matched.case, operator="t", account_person=linked)
+    with matched.case.engine.connect() as conn:
+        assert check_identity(conn, matched.truth, rid) == []
+        wrong = copy.deepcopy(matched.truth)
+        w = wrong["identity"]
+        w["ranking_top"] = list(reversed(w["ranking_top"]))
+        w["links"][next(iter(w["links"]))] = "P-004"  # the homonym
+        w["must_not_link"] = [[next(iter(truth["links"])), truth["links"][next(iter(truth["links"]))]]]
+        found = {m.what.split(" ")[0] for m in check_identity(conn, wrong, rid)}
+    assert found == {"top", "person", "no"}

@@ -310,7 +310,13 @@ def _collect(conn: Connection, account_person: Mapping[int, int]) -> list[_Evide
             hits_by_account[sender].append(_Hit(hid, indicator, rule, confidence, date, cite))
     involved = {e.sender_id for e in exchanges if e.sender_id is not None}
     involved |= {p.account_id for e in exchanges if e.setting == "private" for p in e.recipients}
-    involved |= {a for a, hs in hits_by_account.items() if any(h.indicator in INTENT_INDICATORS for h in hs)}
+    # Stated intent makes an account a subject on its own only when a rule of some confidence says
+    # so: low-confidence hits ("on se voit samedi") score, but do not put anyone on the list.
+    involved |= {
+        a
+        for a, hs in hits_by_account.items()
+        if any(h.indicator in INTENT_INDICATORS and h.confidence != "low" for h in hs)
+    }
     persons_involved = {account_person[a] for a in involved if a in account_person}
     # every account of an involved person is part of that person's subject
     subjects: dict[str, _Evidence] = {}

@@ -33,7 +33,7 @@ from veilleur.store.schema import (
     messages,
 )
 
-__all__ = ["Mismatch", "check_ground_truth", "check_hits", "check_network", "store_key"]
+__all__ = ["Mismatch", "check_ground_truth", "check_hits", "check_identity", "check_network", "store_key"]
 
 MAIN_MEDIA_ROLES = ("photo", "file", "contact_vcard")
 """The media fields the ground truth counts (thumbnails go with their file)."""
@@ -474,4 +474,44 @@ def check_network(conn: Connection, truth: dict[str, Any]) -> list[Mismatch]:
     c.expect_set("accounts that exchanged flagged material with the central account", expected, found)
     for key in sorted(expected.keys() & found.keys()):
         c.expect(f"kinds of link with {key}", expected[key], found[key])
+    return c.found
+
+
+def check_identity(conn: Connection, truth: dict[str, Any], ranking_id: int) -> list[Mismatch]:
+    """Links and ranking against ``truth["identity"]``: each account linked to its person, the
+    homonym not linked with high confidence, each alias proposed, the top of the ranking in the
+    expected order, and the top entries' expected reasons giving points."""
+    from veilleur.analysis.priority import ranking
+    from veilleur.linking import current_links, persons_of
+    from veilleur.store.schema import persons
+
+    c = _Checker(conn, truth)
+    t = truth["identity"]
+    ids = {k: v for k, v in conn.execute(select(accounts.c.key, accounts.c.id)).all()}
+    pkeys = dict(conn.execute(select(persons.c.id, persons.c.key)).all())
+    linked = {a: pkeys[p.person_id] for a, p in persons_of(conn).items()}
+    for account, person in t["links"].items():
+        c.expect(f"person linked to {account}", person, linked.get(ids.get(store_key(account), -1)))
+    views = current_links(conn)
+    for account, person in t["must_not_link"]:
+        strong = [
+            v
+            for v in views
+            if v.kind == "account_person"
+            and v.account_key == store_key(account)
+            and v.person_key == person
+            and v.confidence == "high"
+        ]
+        c.expect(f"no high-confidence link of {account} to homonym {person}", [], [v.method for v in strong])
+    pairs = {frozenset((v.account_key, v.other_account_key)) for v in views if v.kind == "account_account"}
+    for a, b, why in t["aliases"]:
+        c.expect(f"alias proposed ({why})", True, frozenset((store_key(a), store_key(b))) in pairs)
+    ranked = ranking(conn, ranking_id)
+    person_subject = {f"person:{pid}": key for pid, key in pkeys.items()}
+    order = [person_subject.get(r.subject, r.subject) for r in ranked]
+    c.expect("top of the ranking", t["ranking_top"], order[: len(t["ranking_top"])])
+    for person, reasons in t["top_reasons"].items():
+        entry = next((r for r in ranked if person_subject.get(r.subject) == person), None)
+        found = sorted(n for n in reasons if entry is not None and entry.factors[n].points > 0)
+        c.expect(f"factors giving points to {person}", sorted(reasons), found)
     return c.found

@@ -24,18 +24,21 @@ from sqlalchemy import select
 
 from veilleur.analysis.indicators import run_indicators
 from veilleur.analysis.network import exchanged_with
+from veilleur.analysis.priority import rank_case, ranking
 from veilleur.case import init_case
-from veilleur.demo.check import check_ground_truth, check_hits, check_network, store_key
+from veilleur.demo.check import check_ground_truth, check_hits, check_identity, check_network, store_key
 from veilleur.demo.generate import generate_demo_case
 from veilleur.errors import VeilleurError
 from veilleur.hashing.runner import hash_case_media
 from veilleur.ingest.importer import ImportOptions, import_export
+from veilleur.linking import link_case, persons_of
 from veilleur.lists import import_list
 from veilleur.matching.results import display_names, hits_by_account, hits_by_chat
 from veilleur.matching.run import MatchOptions, match_case
 from veilleur.outputs.hits import report_table, tally_table
 from veilleur.outputs.network import network_table
 from veilleur.outputs.packages import write_packages
+from veilleur.outputs.priority import ranking_table
 from veilleur.outputs.summary import case_summary, summary_table
 from veilleur.records.importer import import_records
 from veilleur.sources.telegram_common import utc_offset
@@ -122,6 +125,11 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
                 source=spec["source"],
             )
             console.print(f"  records {spec['file']} ({rr.kind}): {rr.rows} rows")
+        lr_ = link_case(case, operator=operator)
+        console.print(
+            f"Identity resolution: {lr_.person_candidates} account → person and "
+            f"{lr_.alias_candidates} account → account candidates"
+        )
         ir = run_indicators(case, operator=operator)
         console.print(
             f"Text indicators: {ir.hits} hits in {ir.messages_with_hits} of {ir.messages} messages ("
@@ -141,8 +149,17 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, console: Console) -
             who = labels.get(central, "the central account")
             title = f"Everyone who exchanged flagged material with {who}"
             console.print(network_table(title, around, labels))
+            linked = {a: p.person_id for a, p in persons_of(conn).items()}
+        ranking_id = rank_case(case, operator=operator, account_person=linked)
+        with case.engine.connect() as conn:
+            console.print(
+                ranking_table("Who comes first: a lead, not a verdict", ranking(conn, ranking_id), top=8)
+            )
             mismatches = (
-                check_ground_truth(conn, truth) + check_hits(conn, truth) + check_network(conn, truth)
+                check_ground_truth(conn, truth)
+                + check_hits(conn, truth)
+                + check_network(conn, truth)
+                + check_identity(conn, truth, ranking_id)
             )
         reports = out_dir / "reports"
         written = write_packages(case, reports, operator=operator)
