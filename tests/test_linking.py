@@ -488,9 +488,12 @@ def test_bad_decisions(population: Case) -> None:
         ({"threads": 0}, "at least 1"),
         ({"u_max_pairs": 1.5}, "integer"),
         ({"alias_low": 5, "alias_medium": 4}, "alias_low"),
+        ({"identifier_shared_rate": 2}, "between 0 and 1"),
+        ({"high_margin_bits": -1}, "0 or more"),
+        ([("threads", 2)], "must be a mapping"),
     ],
 )
-def test_malformed_settings_fail_clearly(population: Case, given: dict[str, Any], message: str) -> None:
+def test_malformed_settings_fail_clearly(population: Case, given: Any, message: str) -> None:
     with pytest.raises(LinkSettingsError, match=message):
         link_case(population, operator="tester", settings=given)
     with population.engine.connect() as conn:
@@ -507,7 +510,8 @@ def test_settings_accepted_and_saved(population: Case) -> None:
     assert saved["settings"]["prior_share"] == 0.5
     assert saved["model"]["trained"] is False and saved["model"]["prior"] == pytest.approx(0.5 / 3)
     levels = {c["comparison"]: c["levels"] for c in saved["model"]["parameters"]}
-    assert levels["phone"][0]["label"] == "same phone number" and levels["phone"][0]["source"] == "default"
+    assert levels["phone"][0]["label"] == "same phone number"
+    assert levels["phone"][0]["source"] == "default; u = 0.05 / 3 persons"
 
 
 # -- CLI ----------------------------------------------------------------------------------------

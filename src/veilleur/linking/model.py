@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -82,6 +83,9 @@ class Level:
     m: float | None = None  # default m; None for the null level
     u: float | None = None
     null: bool = False
+    shared_identifier: bool = False
+    """Agreement on an identifier (the same phone, e-mail): its u is not sampled but set to
+    ``identifier_shared_rate / persons`` (see :func:`_identifier_u`)."""
 
 
 @dataclass(frozen=True)
@@ -168,10 +172,13 @@ COMPARISONS: tuple[Comparison, ...] = (
         "username",
         "the account's usernames against the record's names",
         (
+            # Not compared where the observed name already agrees on the last name: a username
+            # spelling that name would count the same agreement twice.
             Level(
-                "no username, or no last name to look for",
+                "not compared: no username, no last name, or the name already agrees",
                 "not ((usernames_l is not null and last_name_r is not null) "
-                "or (usernames_r is not null and last_name_l is not null))",
+                "or (usernames_r is not null and last_name_l is not null)) "
+                f"or {_jw('last_name', 0.88)}",
                 null=True,
             ),
             Level(
@@ -206,7 +213,13 @@ COMPARISONS: tuple[Comparison, ...] = (
             # phone1 (the first number) is null exactly when there is none; naming it here also
             # tells splink's EM that a training block on phone1 uses this comparison up.
             Level("no phone on one side", "phone1_l is null or phone1_r is null", null=True),
-            Level("same phone number", "len(list_intersect(phones_l, phones_r)) > 0", 0.75, 1e-6),
+            Level(
+                "same phone number",
+                "len(list_intersect(phones_l, phones_r)) > 0",
+                0.75,
+                1e-6,
+                shared_identifier=True,
+            ),
             Level("other phone numbers", "ELSE", 0.25, 0.999999),
         ),
         identifier=True,
@@ -216,12 +229,19 @@ COMPARISONS: tuple[Comparison, ...] = (
         "e-mail addresses: lawful returns; the record's e-mails",
         (
             Level("no e-mail on one side", "email1_l is null or email1_r is null", null=True),
-            Level("same e-mail address", "len(list_intersect(emails_l, emails_r)) > 0", 0.6, 1e-7),
+            Level(
+                "same e-mail address",
+                "len(list_intersect(emails_l, emails_r)) > 0",
+                0.6,
+                1e-7,
+                shared_identifier=True,
+            ),
             Level(
                 "same e-mail user name at another provider",
                 "len(list_intersect(email_users_l, email_users_r)) > 0",
                 0.15,
                 1e-5,
+                shared_identifier=True,
             ),
             Level("other e-mail addresses", "ELSE", 0.25, 0.99998),
         ),
@@ -476,6 +496,7 @@ class ModelReport:
     right_rows: int
     pairs_scored: int
     training: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -489,6 +510,7 @@ class ModelReport:
             "right_rows": self.right_rows,
             "pairs_scored": self.pairs_scored,
             "training": self.training,
+            "seconds": self.seconds,
         }
 
 
@@ -530,6 +552,25 @@ def _default_params() -> Params:
         c.name: [(float(lv.m or 0), float(lv.u or 0), "default") for lv in c.levels if not lv.null]
         for c in COMPARISONS
     }
+
+
+def _identifier_u(params: Params, rate: float, persons: int) -> Params:
+    """u of agreeing on an identifier: ``rate / persons``.
+
+    The chance that an account and a person who are not the same share a phone number or an
+    e-mail address is the chance that the account's number or address is held by *somebody else*
+    in the records (a relative, a reassigned number), ``rate``, spread over the persons. Random
+    sampling cannot measure it: it is rarer than the true matches among the sampled pairs."""
+    out: Params = {}
+    for c in COMPARISONS:
+        real = [lv for lv in c.levels if not lv.null]
+        out[c.name] = [
+            (m, rate / max(1, persons), f"{src.split(';')[0]}; u = {rate} / {persons} persons")
+            if lv.shared_identifier
+            else (m, u, src)
+            for lv, (m, u, src) in zip(real, params[c.name], strict=True)
+        ]
+    return out
 
 
 def _settings(params: Params, prior: float) -> Any:
@@ -578,9 +619,9 @@ def _trained_params(model: dict[str, Any], before: Params, prior: float, u_pairs
 
     u from random sampling counts the true matches among the sampled pairs as non-matches: a
     level rarer among non-matches than ``prior × m`` (the same phone number) comes out far too
-    common. Each u is corrected, ``u = (u_sampled − prior·m) / (1 − prior)``; where nothing is
-    left, the sample could not see the level and the default u stays. No u is taken below
-    ``1 / (2 × pairs sampled)``, what the sample can resolve.
+    common. Each u is corrected, ``u = (u_sampled − prior·m) / (1 − prior)``, and taken no lower
+    than ``1 / (2 × pairs sampled)``, what the sample can resolve (where nothing is left after
+    the correction, that is the u used). A level the sample never saw keeps its default u.
     """
     out: Params = {}
     by_name = {c["output_column_name"]: c for c in model["comparisons"]}
@@ -594,9 +635,9 @@ def _trained_params(model: dict[str, Any], before: Params, prior: float, u_pairs
             m_used = float(m) if good_m else m0
             good_u = isinstance(u, float | int) and 0 < u <= 1
             if good_u:
+                # nothing left after the correction: rarer than the sample resolves
                 corrected = (float(u) - prior * m_used) / (1.0 - prior)
-                good_u = corrected > 0
-                u_used = min(1.0, max(corrected, floor)) if good_u else u0
+                u_used = min(1.0, max(corrected, floor))
             else:
                 u_used = u0
             source = (
@@ -663,6 +704,33 @@ def _shown(value: Any) -> str | None:
     return str(value)
 
 
+def _best_rows(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
+    """The best-scoring row pair of each (account, person) in a predictions table, and only the
+    columns read (converting every row pair to Python would cost more than the scoring)."""
+    cols = [
+        "uid_l",
+        "uid_r",
+        "entity_id_l",
+        "entity_id_r",
+        "source_dataset_l",
+        "match_weight",
+        "match_probability",
+    ]
+    for c in COMPARISONS:
+        cols += [f"gamma_{c.name}", f"mw_{c.name}", f"{_SHOWN[c.name][0]}_l", f"{_SHOWN[c.name][1]}_r"]
+    listed = ", ".join(dict.fromkeys(cols))
+    return con.sql(
+        f"""
+        select {listed} from (
+            select *, row_number() over (
+                partition by entity_id_l, entity_id_r order by match_weight desc, uid_l, uid_r
+            ) as _rank
+            from {table}
+        ) where _rank = 1
+        """
+    ).to_arrow_table()
+
+
 def _scores(table: pa.Table, prior_weight: float) -> Iterator[tuple[int, int, Score]]:
     if LEFT not in set(table.column("source_dataset_l").to_pylist()) and table.num_rows:
         raise AssertionError("splink put the identity records on the left")  # pragma: no cover
@@ -699,6 +767,8 @@ def link_persons(
     from splink.blocking_rule_library import CustomRule
 
     s = settings
+    timings: dict[str, float] = {}
+    t = time.monotonic()
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"SET threads TO {int(s.threads)}")
@@ -720,7 +790,9 @@ def link_persons(
         prior = min(0.5, share / max(1, inputs.n_persons))
         prior_weight = _weight(prior)
 
-        params = _default_params()
+        timings["rules"] = time.monotonic() - t
+        t = time.monotonic()
+        params = _identifier_u(_default_params(), s.identifier_shared_rate, inputs.n_persons)
         training: list[str] = []
         n_left, n_right = inputs.accounts.num_rows, inputs.records.num_rows
         train = s.train == "always" or (s.train == "auto" and min(n_left, n_right) >= s.train_min_rows)
@@ -740,18 +812,24 @@ def link_persons(
                             f"m: EM on pairs where {rule} failed ({type(e).__name__}): defaults kept"
                         )
                 params = _trained_params(trainer.misc.save_model_to_json(), params, prior, s.u_max_pairs)
+                params = _identifier_u(params, s.identifier_shared_rate, inputs.n_persons)
                 db.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
+            timings["training"] = time.monotonic() - t
+            t = time.monotonic()
             predicted: list[tuple[int, int, Score]] = []
             if n_left and n_right:
                 linker = Linker([left, right], _settings(params, prior), log_level=None)
                 found = linker.inference.predict(
                     threshold_match_probability=s.propose_probability, warning_mode="never"
                 )
-                table = found.as_pyarrow_table()  # type: ignore[no-untyped-call]
-                predicted.extend(_scores(table, prior_weight))
-                wanted = sorted(set(forced) | set(rules))
+                predicted.extend(_scores(_best_rows(con, found.physical_name), prior_weight))
+                timings["predict"] = time.monotonic() - t
+                t = time.monotonic()
+                have = {(a, p) for a, p, _ in predicted}
+                wanted = sorted((set(forced) | set(rules)) - have)
                 if wanted:
                     predicted.extend(_score_forced(db, con, left, right, params, prior, prior_weight, wanted))
+                timings["forced"] = time.monotonic() - t
             pairs_scored = len(predicted)
     finally:
         con.close()
@@ -761,7 +839,9 @@ def link_persons(
         old = best.get((a, p))
         if old is None or (sc.match_weight, -sc.record_id) > (old.match_weight, -old.record_id):
             best[(a, p)] = sc
+    t = time.monotonic()
     matches = _assess(rules, best, s)
+    timings["assess"] = time.monotonic() - t
     report = ModelReport(
         trained=train,
         prior=prior,
@@ -773,6 +853,7 @@ def link_persons(
         right_rows=n_right,
         pairs_scored=pairs_scored,
         training=training,
+        seconds={k: round(v, 2) for k, v in timings.items()},
     )
     return matches, report
 
@@ -806,8 +887,8 @@ def _score_forced(
     linker = Linker([left, right], _settings(params, prior), log_level=None)
     pairs = db.register("_forced_pairs")
     linker.table_management.register_blocked_pairs_for_predict(pairs)
-    table = linker.inference.predict(warning_mode="never").as_pyarrow_table()  # type: ignore[no-untyped-call]
-    yield from _scores(table, prior_weight)
+    found = linker.inference.predict(warning_mode="never")
+    yield from _scores(_best_rows(con, found.physical_name), prior_weight)
 
 
 _ORDER = {"high": 3, "medium": 2, "low": 1}
@@ -850,25 +931,39 @@ def _assess(
                 m.notes.append("no phone, e-mail or year of birth agrees: a name alone is at most medium")
         m.confidence = conf
         out[pair] = m
-    _competition(out)
+    _competition(out, s.high_margin_bits)
     return list(out.values())
 
 
-def _competition(found: dict[tuple[int, int], PersonMatch]) -> None:
-    """An account is one person: when several reach *high*, none stays high; when one does on an
-    identifier, the others that share only a name are shown as *low* (a homonym, most likely)."""
+def _competition(found: dict[tuple[int, int], PersonMatch], margin: float) -> None:
+    """An account is one person. When several persons reach *high* for it, the best stays high
+    only if its match weight leads the next by ``margin`` bits (2^margin times likelier); the
+    others, and all of them otherwise, become medium. When one stays high, the others that share
+    only a name are shown as *low* (a homonym, most likely)."""
     by_account: dict[int, list[PersonMatch]] = defaultdict(list)
     for m in found.values():
         by_account[m.account_id].append(m)
+
+    def weight(m: PersonMatch) -> float:
+        return m.score.match_weight if m.score is not None else -math.inf
+
     for ms in by_account.values():
         if len(ms) < 2:
             continue
-        high = [m for m in ms if m.confidence == "high"]
+        high = sorted((m for m in ms if m.confidence == "high"), key=weight, reverse=True)
         if len(high) > 1:
+            keep = high[0] if weight(high[0]) - weight(high[1]) >= margin else None
             for m in high:
+                if m is keep:
+                    m.notes.append(
+                        f"{len(high)} persons reach high confidence for this account; this one leads the "
+                        f"next by {weight(high[0]) - weight(high[1]):.1f} bits: high"
+                    )
+                    continue
                 m.confidence = "medium"
                 m.notes.append(f"{len(high)} persons reach high confidence for this account: medium")
-        elif len(high) == 1:
+            high = [keep] if keep is not None else []
+        if len(high) == 1:
             for m in ms:
                 if m is high[0] or m.rules or (m.score is not None and m.score.agrees_on_identifier()):
                     continue

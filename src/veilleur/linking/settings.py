@@ -39,6 +39,13 @@ class LinkSettings:
     """The share of accounts expected to be one of the persons of the identity records; the prior
     of a pair is ``prior_share / persons``. None: estimated from the deterministic rules
     (accounts linked by phone or e-mail, divided by ``rule_recall``), kept within 0.05–0.95."""
+    identifier_shared_rate: float = 0.05
+    """The share of accounts whose phone number or e-mail address some *other* person of the records
+    also holds (a relative, a reassigned number); u of agreeing on an identifier is this over the
+    number of persons."""
+    high_margin_bits: float = 10.0
+    """When several persons reach *high* for one account, the best keeps it only if its match
+    weight leads the next by this many bits."""
     rule_recall: float = 0.8
     """The share of true links that the phone and e-mail rules are assumed to find (prior estimate)."""
     train: str = "auto"
@@ -108,7 +115,13 @@ def parse_settings(value: LinkSettings | Mapping[str, Any] | None) -> LinkSettin
 def _check(s: LinkSettings) -> None:
     if s.train not in _TRAIN:
         raise LinkSettingsError(f"setting 'train' must be one of {', '.join(_TRAIN)}, not {s.train!r}")
-    for name in ("propose_probability", "medium_probability", "high_probability", "rule_recall"):
+    for name in (
+        "propose_probability",
+        "medium_probability",
+        "high_probability",
+        "rule_recall",
+        "identifier_shared_rate",
+    ):
         v = _number(name, getattr(s, name))
         if not 0.0 < v < 1.0 and not (name == "rule_recall" and v == 1.0):
             raise LinkSettingsError(f"setting {name!r} must be a probability between 0 and 1, not {v!r}")
@@ -125,6 +138,8 @@ def _check(s: LinkSettings) -> None:
         if _number(name, getattr(s, name), integer=True) < 1:
             raise LinkSettingsError(f"setting {name!r} must be at least 1, not {getattr(s, name)!r}")
     _number("seed", s.seed, integer=True)
+    if _number("high_margin_bits", s.high_margin_bits) < 0:
+        raise LinkSettingsError(f"setting 'high_margin_bits' must be 0 or more, not {s.high_margin_bits!r}")
     for name in ("alias_high", "alias_medium", "alias_low"):
         _number(name, getattr(s, name))
     if not 0 < s.alias_low <= s.alias_medium <= s.alias_high:
