@@ -236,3 +236,29 @@ def test_the_demo_links_its_persons_and_ranks_them_as_its_ground_truth_says(
         w["must_not_link"] = [[next(iter(truth["links"])), truth["links"][next(iter(truth["links"]))]]]
         found = {m.what.split(" ")[0] for m in check_identity(conn, wrong, rid)}
     assert found == {"top", "person", "no"}
+
+
+def test_rank_commands(matched: Matched, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from veilleur.cli import cli
+
+    runner = CliRunner()
+    base = ["--case", str(matched.case.root), "--operator", "cli-user"]
+    first = runner.invoke(cli, [*base, "rank", "run", "--top", "3"])
+    assert first.exit_code == 0 and "Ranking" in first.output
+    custom = load_weights().text.replace('version = "', 'version = "cli-', 1)
+    (tmp_path / "w.toml").write_text(custom, encoding="utf-8")
+    second = runner.invoke(cli, [*base, "rank", "run", "--weights", str(tmp_path / "w.toml")])
+    assert second.exit_code == 0 and "weights cli-" in second.output
+    shown = runner.invoke(cli, [*base, "rank", "show", "--json", "--top", "2"])
+    assert shown.exit_code == 0
+    data = orjson.loads(shown.output)
+    assert [r["rank"] for r in data] == [1, 2] and all("records" in f for f in data[0]["factors"].values())
+    with matched.case.engine.connect() as conn:
+        assert tail(conn, 1)[0].action == "view.ranking"
+        ids = sorted(conn.execute(select(rankings.c.id)).scalars())[-2:]
+    compared = runner.invoke(cli, [*base, "rank", "compare", str(ids[0]), str(ids[1])])
+    assert compared.exit_code == 0
+    bad = runner.invoke(cli, [*base, "rank", "run", "--weights", str(tmp_path / "missing.toml")])
+    assert bad.exit_code == 2

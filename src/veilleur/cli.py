@@ -1272,6 +1272,100 @@ def link_reject(
     _decide(obj, "rejected", account_key, person_key, other_key, note)
 
 
+@cli.group("rank")
+def rank_group() -> None:
+    """Who comes first: an explainable score per person (or unlinked account). A lead, not a verdict.
+
+    See docs/prioritisation.md for what the score may and may not be used for.
+    """
+
+
+@rank_group.command("run")
+@click.option(
+    "--weights",
+    "weights_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A weights file (TOML; default: Veilleur's, see docs/prioritisation.md).",
+)
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.pass_obj
+def rank_run(obj: Ctx, weights_path: Path | None, top: int) -> None:
+    """Score and rank everyone in the case's exchanges, indicators and links; store the ranking."""
+    from veilleur.analysis.priority import load_weights, rank_case, ranking
+    from veilleur.linking import persons_of
+    from veilleur.outputs.priority import ranking_table
+
+    case = obj.case()
+    weights = load_weights(weights_path)
+    with case.engine.connect() as conn:
+        linked = {a: p.person_id for a, p in persons_of(conn).items()}
+    ranking_id = rank_case(case, operator=obj.operator, weights=weights, account_person=linked)
+    with case.engine.connect() as conn:
+        ranked = ranking(conn, ranking_id)
+    out.print(ranking_table(f"Ranking {ranking_id} (weights {weights.version})", ranked, top=top))
+
+
+@rank_group.command("show")
+@click.option("--ranking", "ranking_id", type=int, help="Which ranking (default: the latest).")
+@click.option("--jurisdiction", help="Only subjects of this jurisdiction (as the ranking shows it).")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON, every factor with its records.")
+@click.pass_obj
+def rank_show(obj: Ctx, ranking_id: int | None, jurisdiction: str | None, top: int, as_json: bool) -> None:
+    """A stored ranking, each subject with the factors that gave it points and the records behind them."""
+    from veilleur.analysis.priority import ranking
+    from veilleur.outputs.priority import ranking_table
+
+    case = obj.case()
+    with case.engine.connect() as conn:
+        ranked = ranking(conn, ranking_id, jurisdiction=jurisdiction)
+    case.audit("view.ranking", operator=obj.operator, subject=jurisdiction, details={"ranking": ranking_id})
+    if as_json:
+        out.print_json(
+            orjson.dumps(
+                [
+                    {
+                        "rank": r.rank,
+                        "subject": r.subject,
+                        "label": r.label,
+                        "score": r.score,
+                        "jurisdiction": r.jurisdiction,
+                        "factors": {k: f.to_dict() for k, f in r.factors.items()},
+                    }
+                    for r in ranked[:top]
+                ]
+            ).decode()
+        )
+        return
+    if not ranked:
+        out.print("No ranking yet ('veilleur rank run').")
+        return
+    out.print(ranking_table("Ranking (a lead, not a verdict)", ranked, top=top))
+
+
+@rank_group.command("compare")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.pass_obj
+def rank_compare(obj: Ctx, old: int, new: int) -> None:
+    """Why each subject moved between rankings OLD and NEW."""
+    from veilleur.analysis.priority import explain_changes
+
+    case = obj.case()
+    with case.engine.connect() as conn:
+        changes = explain_changes(conn, old, new)
+    case.audit("view.ranking.compare", operator=obj.operator, details={"old": old, "new": new})
+    t = Table("subject", "rank", "score", "why", title=f"Ranking {old} → {new}")
+    for c in changes:
+        t.add_row(
+            escape(c.label),
+            f"{c.old_rank or '-'} → {c.new_rank or '-'}",
+            f"{c.old_score:.1f} → {c.new_score:.1f}",
+            escape("\n".join(c.reasons)),
+        )
+    out.print(t)
+
+
 @cli.command("demo")
 @click.option(
     "--out",
