@@ -1171,6 +1171,8 @@ def _factor_text(f: dict[str, Any]) -> str:
 @click.pass_obj
 def link_show(obj: Ctx, account_key: str | None, as_json: bool) -> None:
     """The current links: the latest run's candidates with the decisions in force, and why."""
+    from rich.text import Text
+
     from veilleur.linking import current_links, latest_run
 
     case = obj.case()
@@ -1208,7 +1210,8 @@ def link_show(obj: Ctx, account_key: str | None, as_json: bool) -> None:
             v.method,
             v.confidence or "-",
             weight,
-            "\n".join(_factor_text(f) for f in v.factors) or "-",
+            # no emoji codes: "rule:phone: …" is a factor, not ":phone:"
+            Text.from_markup("\n".join(_factor_text(f) for f in v.factors) or "-", emoji=False),
         )
     out.print(t)
 
