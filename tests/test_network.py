@@ -17,6 +17,7 @@ from pathlib import Path
 from matched_demo import Matched
 from veilleur.analysis.exchanges import Exchange, flagged_exchanges, forward_chain
 from veilleur.analysis.graph import analyse_network, chat_timeline
+from veilleur.analysis.jurisdiction import jurisdictions
 from veilleur.analysis.network import exchanged_with, exchanges_in_chat
 from veilleur.analysis.propagation import media_items, possibly_new_material
 from veilleur.custody.audit import tail, verify
@@ -182,8 +183,14 @@ def test_packages_by_jurisdiction_with_a_verifiable_manifest(matched: Matched, t
     for f in manifest["files"]:
         assert hashlib.sha256((out / f["path"]).read_bytes()).hexdigest() == f["sha256"]
     central_key = store_key(matched.truth["case"]["central_account_id"]).replace(":", "_")
-    # The central account's full export holds its sessions: their region routes its dossier.
-    assert (out / "Auvergne-Rhône-Alpes__France" / f"{central_key}.html").is_file()
+    # The central account's full export holds its sessions: their region routes its dossier
+    # (unless the account is already linked to a person whose identity record names a court).
+    with matched.case.engine.connect() as conn:
+        place = jurisdictions(conn, [matched.account(matched.truth["case"]["central_account_id"])])
+    (where,) = place.values()
+    assert where.label in ("Auvergne-Rhône-Alpes, France", "Tribunal judiciaire d'Annecy")
+    folder = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in where.label)
+    assert (out / folder / f"{central_key}.html").is_file()
     assert (out / "unknown" / "index.html").is_file()
     summary = (out / "case-summary.html").read_text(encoding="utf-8")
     assert "Possibly new material" in summary and "Known pictures PDQ (demo)" in summary

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import orjson
 from sqlalchemy import Connection, select
 
-from veilleur.store.schema import exporter_records
+from veilleur.store.schema import exporter_records, identity_records
 
 __all__ = ["SOURCES", "UNKNOWN", "Jurisdiction", "jurisdictions"]
 
@@ -66,8 +66,33 @@ def _from_sessions(conn: Connection, account_ids: list[int]) -> dict[int, Jurisd
     return {a: j for a, (_, j) in best.items()}
 
 
-SOURCES: list[Source] = [_from_sessions]
-"""Tried in order; identity records (issue: identity resolution) go first when they exist."""
+def _from_identity(conn: Connection, account_ids: list[int]) -> dict[int, Jurisdiction]:
+    from veilleur.linking import persons_of  # linking reads the store; imported when needed
+
+    links = {a: p for a, p in persons_of(conn).items() if a in set(account_ids)}
+    if not links:
+        return {}
+    out: dict[int, Jurisdiction] = {}
+    by_person: dict[int, Jurisdiction] = {}
+    for r in conn.execute(
+        select(identity_records)
+        .where(identity_records.c.person_id.in_(sorted({p.person_id for p in links.values()})))
+        .order_by(identity_records.c.id)
+    ):
+        where = r.court or (f"département {r.departement}" if r.departement else None)
+        if where and r.person_id not in by_person:
+            by_person[r.person_id] = Jurisdiction(
+                where, f"identity record #{r.id} ({r.place}) of the person it is linked to"
+            )
+    for a, p in links.items():
+        j = by_person.get(p.person_id)
+        if j is not None:
+            out[a] = Jurisdiction(j.label, f"{j.basis} ({p.basis} link, {p.method})")
+    return out
+
+
+SOURCES: list[Source] = [_from_identity, _from_sessions]
+"""Tried in order: the linked person's identity record first, then the account's own sessions."""
 
 
 def jurisdictions(conn: Connection, account_ids: Iterable[int]) -> dict[int, Jurisdiction]:
