@@ -25,10 +25,12 @@ from sqlalchemy import Connection, func, select
 
 from veilleur.analysis.exchanges import Exchange, flagged_exchanges
 from veilleur.analysis.graph import AccountStats, NetworkAnalysis, account_timeline, analyse_network
+from veilleur.analysis.indicators import hits_for
 from veilleur.analysis.network import Counterpart, exchanged_with
 from veilleur.case import Case
 from veilleur.custody.audit import position
 from veilleur.custody.evidence import now_iso
+from veilleur.linking import persons_of
 from veilleur.matching.results import Hit, current_run, display_names
 from veilleur.sources.telegram_common import iso_utc
 from veilleur.store.schema import (
@@ -38,7 +40,9 @@ from veilleur.store.schema import (
     evidence,
     exporter_records,
     hash_list_versions,
+    identity_records,
     messages,
+    person_attributes,
 )
 
 __all__ = [
@@ -230,6 +234,19 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
         for cat in {h.category for h in e.hits if h.category}:
             categories[cat] += 1
     return {
+        "person": _person(conn, account_id),
+        "indicators": [
+            {
+                "indicator": h.indicator.replace("_", " "),
+                "rule": h.rule,
+                "confidence": h.confidence,
+                "date": h.date_utc,
+                "where": f"{h.chat_title or h.chat_key} message {h.message_id}",
+                "text": h.snippet if not h.sensitive else None,
+                "citation": h.citation,
+            }
+            for h in hits_for(conn, account_id=account_id)
+        ],
         "case": ctx.case_name,
         "operator": ctx.operator,
         "generated_at": ctx.generated_at,
@@ -283,6 +300,40 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
         ],
         "timeline": account_timeline(conn, account_id, ctx.exchanges),
     }
+
+
+def _person(conn: Connection, account_id: int) -> dict[str, Any] | None:
+    """The person the account is linked to (confirmed, or the best high-confidence proposal), with
+    the identity records and attributes behind it, each with its source."""
+    link = persons_of(conn).get(account_id)
+    if link is None:
+        return None
+    records = [
+        {
+            "name": " ".join(p for p in (r.first_name, r.last_name) if p),
+            "birth_date": r.birth_date,
+            "place": ", ".join(p for p in (r.city, r.departement and f"dép. {r.departement}", r.court) if p),
+            "source": f"identity record #{r.id}, {r.place} (import #{r.import_id})",
+        }
+        for r in conn.execute(select(identity_records).where(identity_records.c.person_id == link.person_id))
+    ]
+    attributes = [
+        {
+            "kind": a.kind.replace("_", " "),
+            "value": a.value,
+            "source": a.source or "unstated",
+            "place": a.place,
+        }
+        for a in conn.execute(
+            select(person_attributes).where(person_attributes.c.person_id == link.person_id)
+        )
+    ]
+    how = (
+        "confirmed by an analyst"
+        if link.basis == "confirmed"
+        else f"proposed ({link.method}, {link.confidence} confidence)"
+    )
+    return {"key": link.person_key, "how": how, "records": records, "attributes": attributes}
 
 
 def render_html(data: dict[str, Any]) -> str:
