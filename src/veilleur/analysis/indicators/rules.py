@@ -447,14 +447,12 @@ _VOCABULARY: dict[str, list[_Alt]] = {
 def _stem(alternative: str) -> str:
     """The literal characters an expression starts with (without one a quantifier makes optional)."""
     out: list[str] = []
-    for i, c in enumerate(alternative):
+    for c in alternative:
         if c in "\\()[]{}?*+|.^$":
             if c in "?*{" and out:
                 out.pop()
             break
         out.append(c)
-        if i + 1 == len(alternative):
-            break
     return "".join(out)
 
 
@@ -470,7 +468,7 @@ def _vocabulary() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
                 found.extend(alt[1:])
                 continue
             stem = _stem(alt)
-            if len(stem) < 1:
+            if not stem:
                 raise ValueError(f"vocabulary {name}: {alt!r} has no literal stem; give it one")
             exprs.append(alt)
             found.append(stem)
