@@ -13,14 +13,16 @@ from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from matched_demo import Matched
+from veilleur.analysis.indicators.run import CURRENT_RUN_KEY
 from veilleur.analysis.priority import explain_changes, load_weights, rank_case, ranking
 from veilleur.custody.audit import tail
 from veilleur.custody.evidence import now_iso
 from veilleur.errors import VeilleurError
 from veilleur.store.schema import (
+    case_meta,
     evidence,
     identity_records,
     indicator_hits,
@@ -165,6 +167,9 @@ def test_a_sarcastic_message_still_shows_its_record(matched: Matched) -> None:
                 confidence="low",
             )
         )
+        # make it the current run, as run_indicators would
+        conn.execute(delete(case_meta).where(case_meta.c.key == CURRENT_RUN_KEY))
+        conn.execute(insert(case_meta).values(key=CURRENT_RUN_KEY, value=str(run)))
     rid = rank_case(matched.case, operator="t")
     f = entry(matched, rid, f"account:{central(matched)}").factors["stated_intent"]
     assert f.points > 0 and f"#{msg.message_id}" in f.records[0] and "hidden" in f.records[0]

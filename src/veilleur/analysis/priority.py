@@ -32,6 +32,7 @@ import orjson
 from sqlalchemy import Connection, func, insert, select
 
 from veilleur.analysis.exchanges import Exchange, flagged_exchanges
+from veilleur.analysis.indicators import current_run as current_indicator_run
 from veilleur.analysis.jurisdiction import Jurisdiction, jurisdictions
 from veilleur.analysis.propagation import media_items, possibly_new_material
 from veilleur.case import Case
@@ -286,7 +287,7 @@ class _Hit:
 
 def _collect(conn: Connection, account_person: Mapping[int, int]) -> list[_Evidence]:
     exchanges = flagged_exchanges(conn)
-    run = conn.execute(select(func.max(indicator_hits.c.run_id))).scalar()
+    run = current_indicator_run(conn)
     hits_by_account: defaultdict[int, list[_Hit]] = defaultdict(list)
     if run is not None:
         for hid, indicator, rule, confidence, sender, date, chat_key, chat_title, mid, ev_id in conn.execute(
