@@ -86,6 +86,9 @@ class Level:
     shared_identifier: bool = False
     """Agreement on an identifier (the same phone, e-mail): its u is not sampled but set to
     ``identifier_shared_rate / persons`` (see :func:`_identifier_u`)."""
+    identifies: bool = True
+    """In an identifier comparison, whether agreeing at this level counts towards *high*. The same
+    e-mail user name at another provider does not: two people can choose ``jean.martin37``."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class Comparison:
     levels: tuple[Level, ...]
     identifier: bool = False
     """An agreement on this comparison identifies (phone, e-mail, year of birth): what *high*
-    confidence requires besides the probability."""
+    confidence requires besides the probability (levels marked ``identifies``)."""
 
     def gamma_labels(self) -> dict[int, Level]:
         """splink's comparison vector value of each level: -1 for the null level, then counting
@@ -242,11 +245,20 @@ COMPARISONS: tuple[Comparison, ...] = (
                 0.15,
                 1e-5,
                 shared_identifier=True,
+                identifies=False,
             ),
             Level("other e-mail addresses", "ELSE", 0.25, 0.99998),
         ),
         identifier=True,
     ),
+)
+
+_IDENTIFYING = frozenset(
+    (c.name, lv.label)
+    for c in COMPARISONS
+    if c.identifier
+    for lv in c.levels
+    if lv.identifies and not lv.null
 )
 
 # (label, SQL with l. and r., arrays exploded first)
@@ -461,8 +473,9 @@ class Score:
     levels: tuple[LevelHit, ...]
 
     def agrees_on_identifier(self) -> bool:
-        ident = {c.name for c in COMPARISONS if c.identifier}
-        return any(h.comparison in ident and h.weight > 0 for h in self.levels)
+        """Whether a phone number, an e-mail address or a year of birth agrees (a level that
+        identifies, with a positive weight)."""
+        return any(h.weight > 0 and (h.comparison, h.label) in _IDENTIFYING for h in self.levels)
 
 
 @dataclass(frozen=True)
