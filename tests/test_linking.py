@@ -116,6 +116,9 @@ def _populate(case: Case) -> None:
             (MARIE, "username", "mlefebvre1987", 1, 1, 100, 200, 1, 500),
             (USER_A, "username", "ShadowFox", 1, 1, 100, 200, 1, 510),
             (USER_B, "username", "shadowfox", 2, 2, 300, 400, 1, 520),
+            # the same contact-saved name in the address books of two seized devices
+            (LONE, "contact_name", "Kilo Lima", 1, 1, 100, 200, 1, 530),
+            (PHONE_A, "contact_name", "Kilo Lima", 2, 2, 300, 400, 1, 540),
         ]
         insert_rows(
             conn,
@@ -357,6 +360,9 @@ def test_aliases(population: Case) -> None:
     assert [f["name"] for f in shared.factors] == ["unique_media"]  # FILE_Y was sent by a third account
     assert {r["sha256"] for r in shared.factors[0]["records"]} == {FILE_X}
     assert not any(MEDIA_C in pair for pair in aliases)
+    contact = aliases[(PHONE_A, LONE)]
+    assert contact.method == "alias:contact_name" and contact.confidence == "medium"
+    assert {r["import_id"] for r in contact.factors[0]["records"]} == {1, 2}
     for v in aliases.values():
         assert math.isclose(sum(f["weight"] for f in v.factors), v.match_weight)
 

@@ -23,9 +23,10 @@ reason                when                                                      
                       not flagged by matching, not forwarded                        (≤ 10)
 ====================  ===========================================================  ===========
 
-IP addresses alone are weak: carrier-grade NAT puts many subscribers behind one public address,
-and shared Wi-Fi (a household, a café, a school) many devices. A display name alone is weak too:
-common names repeat. See docs/linking.md.
+A phone number or IP address held by more than 20 accounts is no reason at all (a public or NAT
+address, a shared connection). IP addresses alone are weak: carrier-grade NAT puts many
+subscribers behind one public address, and shared Wi-Fi (a household, a café, a school) many
+devices. A display name alone is weak too: common names repeat. See docs/linking.md.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ W_CONTACT = 5.0
 W_CONTACT_ONE_WORD = 3.0
 W_MEDIA = 5.0
 W_MEDIA_CAP = 10.0
+MAX_HOLDERS = 20
+"""A phone number or IP address held by more accounts than this is no reason for any of them: a
+public, NAT or shared address (a café, a school), or a number everyone saved."""
 MAX_RECORDS = 20
 
 
@@ -124,6 +128,8 @@ def _identifiers(found: _Found, identifiers: list[AccountIdentifier]) -> None:
     ip_reasons: dict[tuple[int, int], list[AliasReason]] = defaultdict(list)
     for (kind, value), holders in sorted(by_value.items()):
         ids = sorted(holders)
+        if len(ids) > MAX_HOLDERS:
+            continue
         for x in range(len(ids)):
             for y in range(x + 1, len(ids)):
                 a, b = ids[x], ids[y]

@@ -56,7 +56,8 @@ class CaseRecords:
     inputs: Inputs
     name_refs: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     username_refs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    identifier_refs: dict[tuple[int, str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    identifier_refs: dict[tuple[int, str], dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    """(account, kind) → value → citations."""
     record_refs: dict[int, dict[str, Any]] = field(default_factory=dict)
     person_keys: dict[int, str] = field(default_factory=dict)
     identifiers: list[AccountIdentifier] = field(default_factory=list)
@@ -64,14 +65,10 @@ class CaseRecords:
     def identifier_records(
         self, account_id: int, kind: str, values: Iterable[str] | None = None
     ) -> list[dict[str, Any]]:
-        if values is None:
-            return [
-                r
-                for (a, k, _), refs in self.identifier_refs.items()
-                if a == account_id and k == kind
-                for r in refs
-            ]
-        return [r for v in values for r in self.identifier_refs.get((account_id, kind, v), [])]
+        """Citations of the account's identifiers of ``kind`` (those of ``values`` only, if given)."""
+        held = self.identifier_refs.get((account_id, kind), {})
+        wanted = held if values is None else values
+        return [r for v in wanted for r in held.get(v, [])]
 
 
 def case_identifiers(conn: Connection) -> list[AccountIdentifier]:
@@ -82,7 +79,7 @@ def case_identifiers(conn: Connection) -> list[AccountIdentifier]:
 
 def read_case(conn: Connection) -> CaseRecords:
     identifiers = case_identifiers(conn)
-    identifier_refs: dict[tuple[int, str, str], list[dict[str, Any]]] = defaultdict(list)
+    identifier_refs: dict[tuple[int, str], dict[str, list[dict[str, Any]]]] = defaultdict(dict)
     phones: dict[int, set[str]] = defaultdict(set)
     emails: dict[int, set[str]] = defaultdict(set)
     for i in identifiers:
@@ -93,7 +90,7 @@ def read_case(conn: Connection) -> CaseRecords:
             emails[i.account_id].add(i.value)
         else:
             continue
-        identifier_refs[(i.account_id, i.kind, i.value)].append(identifier_citation(i))
+        identifier_refs[(i.account_id, i.kind)].setdefault(i.value, []).append(identifier_citation(i))
 
     n = account_names
     names: dict[int, set[str]] = defaultdict(set)
