@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
@@ -783,8 +785,10 @@ def link_persons(
     timings: dict[str, float] = {}
     t = time.monotonic()
     con = duckdb.connect(":memory:")
+    spill = tempfile.mkdtemp(prefix="veilleur-link-")  # DuckDB's overflow, not the working folder
     try:
         con.execute(f"SET threads TO {int(s.threads)}")
+        con.execute("SET temp_directory = ?", [spill])
         db = DuckDBAPI(con)
         left = db.register(inputs.accounts, table_name=LEFT)
         right = db.register(inputs.records, table_name=RIGHT)
@@ -846,6 +850,7 @@ def link_persons(
             pairs_scored = len(predicted)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
     best: dict[tuple[int, int], Score] = {}
     for a, p, sc in predicted:
