@@ -57,7 +57,7 @@ class Row:
 def detect_format(head: bytes, filename: str) -> str:
     """``csv`` or ``json`` from the file name, else from the first byte that is not blank."""
     lower = filename.lower()
-    if lower.endswith((".csv", ".tsv", ".txt")):
+    if lower.endswith((".csv", ".txt")):
         return "csv"
     if lower.endswith((".json", ".jsonl", ".ndjson")):
         return "json"
