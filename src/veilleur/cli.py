@@ -604,7 +604,7 @@ def exchanges_cmd(obj: Ctx, account_keys: tuple[str, ...], chat_key: str | None,
         found = [
             e
             for e in flagged_exchanges(conn)
-            if (not ids or e.sender_id in ids or any(p.account_id in ids for p in e.recipients))
+            if (not ids or e.sender_id in ids or not ids.isdisjoint(e.recipient_map))
             and (chat_key is None or e.chat_key == chat_key)
         ]
         people = {e.sender_id for e in found if e.sender_id is not None}

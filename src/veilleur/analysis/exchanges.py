@@ -19,8 +19,9 @@ back through earlier sends of the same file as far as the case holds them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import orjson
 from sqlalchemy import Connection, select, tuple_
@@ -32,7 +33,7 @@ from veilleur.sources.telegram_common import parse_peer_id
 from veilleur.store.lookups import accounts_by_key
 from veilleur.store.schema import chat_imports, exporter_records, messages
 
-__all__ = ["Exchange", "Party", "flagged_exchanges", "forward_chain"]
+__all__ = ["Exchange", "ExchangeIndex", "Party", "flagged_exchanges", "forward_chain", "index_exchanges"]
 
 PRIVATE_TYPES = frozenset({"personal_chat", "bot_chat"})
 SAVED_TYPES = frozenset({"saved_messages"})
@@ -77,6 +78,73 @@ class Exchange:
     def citation(self) -> str:
         where = f"byte {self.byte_offset}" if self.byte_offset is not None else f"page {self.page}"
         return f"evidence #{self.evidence_id}, {where}"
+
+    @cached_property
+    def recipient_map(self) -> dict[int, Party]:
+        """The recipients by account, built once: a group message has thousands, asked per account."""
+        return {p.account_id: p for p in self.recipients}
+
+    @property
+    def forward_origin_id(self) -> int | None:
+        return self.forward_origin.account_id if self.forward_origin is not None else None
+
+    def involves(self, account_id: int) -> bool:
+        """Whether the account sent it or is one of its recipients (not merely replied-to)."""
+        return self.sender_id == account_id or account_id in self.recipient_map
+
+
+class ExchangeIndex(Sequence[Exchange]):
+    """The case's exchanges, in time order, with the exchanges of each account.
+
+    Built once per analysis: a per-account question (its counterparts, its dossier, its timeline)
+    then costs that account's own exchanges, not a scan of every recipient of every group message
+    in the case (1.25M on a 1M-message case, for each of thousands of accounts). An account's
+    exchanges are those it sent, received, was replied to by, or was named the forward origin of —
+    every way :mod:`veilleur.analysis.network` can link it.
+    """
+
+    def __init__(self, exchanges: Iterable[Exchange]) -> None:
+        self._all = list(exchanges)
+        self._by_account: defaultdict[int, list[int]] = defaultdict(list)
+        for i, e in enumerate(self._all):
+            ids = set(e.recipient_map)
+            for other in (e.sender_id, e.reply_to_sender_id, e.forward_origin_id):
+                if other is not None:
+                    ids.add(other)
+            for a in ids:
+                self._by_account[a].append(i)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def __getitem__(self, i: int) -> Exchange:  # type: ignore[override]
+        return self._all[i]
+
+    def __iter__(self) -> Iterator[Exchange]:
+        return iter(self._all)
+
+    @property
+    def accounts(self) -> set[int]:
+        """Every account any exchange links (sender, recipient, replied-to, forward origin)."""
+        return set(self._by_account)
+
+    def of(self, account_ids: Iterable[int]) -> list[Exchange]:
+        """The exchanges linking any of ``account_ids``, in time order, each once."""
+        positions: set[int] = set()
+        for a in account_ids:
+            positions.update(self._by_account.get(a, ()))
+        return [self._all[i] for i in sorted(positions)]
+
+    def involving(self, account_id: int) -> list[Exchange]:
+        """The exchanges the account sent or received, in time order."""
+        return [e for e in self.of([account_id]) if e.involves(account_id)]
+
+
+def index_exchanges(exchanges: Sequence[Exchange] | None) -> ExchangeIndex:
+    """``exchanges`` as an index (as is when it already is one)."""
+    if isinstance(exchanges, ExchangeIndex):
+        return exchanges
+    return ExchangeIndex(exchanges or [])
 
 
 def _owners(conn: Connection, chat_ids: list[int]) -> dict[int, set[int]]:
@@ -123,17 +191,18 @@ def _origin(s: Sighting, names: NameIndex, by_key: dict[str, int]) -> Resolution
     return names.resolve(s.forwarded_from)
 
 
-def flagged_exchanges(conn: Connection, run_id: int | None = None) -> list[Exchange]:
-    """Every exchange of a flagged file in the case (the current run unless ``run_id``), by time."""
+def flagged_exchanges(conn: Connection, run_id: int | None = None) -> ExchangeIndex:
+    """Every exchange of a flagged file in the case (the current run unless ``run_id``), by time,
+    indexed by account."""
     run_id = run_id if run_id is not None else current_run(conn)
     if run_id is None:
-        return []
+        return ExchangeIndex([])
     files: dict[str, FlaggedFile] = {
         f.sha256: f for f in flagged_files(conn, run_id, include_suppressed=False)
     }
     seen = sightings(conn, files)
     if not seen:
-        return []
+        return ExchangeIndex([])
     names = NameIndex(conn)
     chat_ids = sorted({s.chat_id for s in seen})
     membership = load_membership(conn, chat_ids, names)
@@ -185,7 +254,7 @@ def flagged_exchanges(conn: Connection, run_id: int | None = None) -> list[Excha
             )
         )
     out.sort(key=lambda e: (e.date_utc or 0, e.chat_id, e.message_id))
-    return out
+    return ExchangeIndex(out)
 
 
 def _recipients(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,7 +88,7 @@ class AccountStats:
         self.last_utc = t if self.last_utc is None else max(self.last_utc, t)
 
 
-def build_graph(exchanges: list[Exchange]) -> nx.DiGraph:
+def build_graph(exchanges: Sequence[Exchange]) -> nx.DiGraph:
     """Sender → recipient, weighted by exchanges; edges keep the message ids behind them."""
     g = nx.DiGraph()
     for e in exchanges:
@@ -114,7 +115,7 @@ class NetworkAnalysis:
 
 
 def analyse_network(
-    conn: Connection, exchanges: list[Exchange], *, betweenness_sample: int = 500
+    conn: Connection, exchanges: Sequence[Exchange], *, betweenness_sample: int = 500
 ) -> NetworkAnalysis:
     """Roles, volumes, periods, centrality and communities of every account in the exchanges.
 
@@ -183,7 +184,7 @@ def _month(t: int) -> str:
     return f"{g.tm_year:04d}-{g.tm_mon:02d}"
 
 
-def chat_timeline(conn: Connection, chat_id: int, exchanges: list[Exchange]) -> list[dict[str, Any]]:
+def chat_timeline(conn: Connection, chat_id: int, exchanges: Sequence[Exchange]) -> list[dict[str, Any]]:
     """Per month (UTC): messages, distinct senders and flagged exchanges of one chat."""
     months: dict[str, dict[str, Any]] = defaultdict(lambda: {"messages": 0, "senders": set(), "exchanges": 0})
     rows = conn.execute(
@@ -206,7 +207,9 @@ def chat_timeline(conn: Connection, chat_id: int, exchanges: list[Exchange]) -> 
     ]
 
 
-def account_timeline(conn: Connection, account_id: int, exchanges: list[Exchange]) -> list[dict[str, Any]]:
+def account_timeline(
+    conn: Connection, account_id: int, exchanges: Sequence[Exchange]
+) -> list[dict[str, Any]]:
     """Dated events of one account: names first observed, flagged files sent and received."""
     events: list[dict[str, Any]] = []
     for kind, value, first, last in conn.execute(
@@ -225,7 +228,7 @@ def account_timeline(conn: Connection, account_id: int, exchanges: list[Exchange
     for e in exchanges:
         if e.sender_id == account_id:
             what = "sent flagged media"
-        elif any(p.account_id == account_id for p in e.recipients):
+        elif account_id in e.recipient_map:
             what = "received flagged media"
         else:
             continue

@@ -20,6 +20,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import orjson
 from sqlalchemy import Connection, func, select
@@ -68,6 +69,8 @@ class ChatMembership:
     chat_id: int
     events: dict[int, list[MemberEvent]] = field(default_factory=dict)  # by account, in time order
     activity: dict[int, Activity] = field(default_factory=dict)
+    _event_times: dict[int, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    _sorted_accounts: list[int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def accounts(self) -> set[int]:
@@ -75,33 +78,54 @@ class ChatMembership:
 
     def presence(self, account_id: int, at: int) -> Presence | None:
         """Whether ``account_id`` was a member at ``at`` (epoch seconds), and on what basis."""
-        events = self.events.get(account_id, [])
-        times = [e.at for e in events]
-        i = bisect_right(times, at)
-        if i:
-            last = events[i - 1]
-            if not last.joined:
-                return None
-            return Presence(account_id, True, f"{last.how} on {_day(last.at)}", last.message_id)
-        if events:  # nothing recorded before: the first recorded change decides
-            first = events[0]
-            if first.joined:
-                return None  # joined later
-            return Presence(
-                account_id, True, f"a member until {first.how} on {_day(first.at)}", first.message_id
-            )
+        events = self.events.get(account_id)
+        if events:
+            i = bisect_right(self._times(account_id), at)
+            if i:
+                last = events[i - 1]
+                return _after(last) if last.joined else None
+            # nothing recorded before: the first recorded change decides
+            return None if events[0].joined else _until(events[0])
         act = self.activity.get(account_id)
         if act is None:
             return None
-        span = f"{act.n_messages} messages in the chat, {_day(act.first_utc)} to {_day(act.last_utc)}"
-        if act.first_utc <= at:
-            return Presence(account_id, False, f"posted before: {span}")
-        return Presence(account_id, False, f"posted later with no join recorded: {span}")
+        return _posted(act, act.first_utc <= at)
+
+    def _times(self, account_id: int) -> list[int]:
+        # A group message asks about every member: the event times are kept, not rebuilt.
+        times = self._event_times.get(account_id)
+        if times is None:
+            times = self._event_times[account_id] = [e.at for e in self.events[account_id]]
+        return times
 
     def members_at(self, at: int, *, excluding: Iterable[int] = ()) -> list[Presence]:
         skip = set(excluding)
-        found = (self.presence(a, at) for a in sorted(self.accounts - skip))
+        if self._sorted_accounts is None:
+            self._sorted_accounts = sorted(self.accounts)
+        found = (self.presence(a, at) for a in self._sorted_accounts if a not in skip)
         return [p for p in found if p is not None]
+
+
+# The same few bases serve thousands of exchanges of one group: each is made once (bounded, so a
+# long-lived server does not keep every case's).
+@lru_cache(maxsize=1 << 16)
+def _after(event: MemberEvent) -> Presence:
+    return Presence(event.account_id, True, f"{event.how} on {_day(event.at)}", event.message_id)
+
+
+@lru_cache(maxsize=1 << 16)
+def _until(event: MemberEvent) -> Presence:
+    return Presence(
+        event.account_id, True, f"a member until {event.how} on {_day(event.at)}", event.message_id
+    )
+
+
+@lru_cache(maxsize=1 << 16)
+def _posted(act: Activity, before: bool) -> Presence:
+    span = f"{act.n_messages} messages in the chat, {_day(act.first_utc)} to {_day(act.last_utc)}"
+    if before:
+        return Presence(act.account_id, False, f"posted before: {span}")
+    return Presence(act.account_id, False, f"posted later with no join recorded: {span}")
 
 
 def _day(t: int) -> str:

@@ -17,12 +17,12 @@ are never their own counterparts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from veilleur.analysis.exchanges import Exchange, flagged_exchanges
+from veilleur.analysis.exchanges import Exchange, flagged_exchanges, index_exchanges
 from veilleur.store.lookups import account_keys
 
 __all__ = ["DIRECT_KINDS", "Counterpart", "Link", "exchanged_with", "exchanges_in_chat"]
@@ -65,7 +65,7 @@ class Counterpart:
             {
                 link.exchange.message_pk
                 for link in self.links
-                if any(p.account_id == self.account_id for p in link.exchange.recipients)
+                if self.account_id in link.exchange.recipient_map
             }
         )
 
@@ -74,11 +74,11 @@ def _links(e: Exchange, targets: set[int]) -> list[tuple[int, str, str]]:
     """(counterpart, kind, detail) of one exchange with respect to the target accounts."""
     out: list[tuple[int, str, str]] = []
     sender = e.sender_id
-    recipients = {p.account_id: p for p in e.recipients}
+    recipients = e.recipient_map
     if e.setting == "private":
         if sender in targets:
             out += [(a, "private: sent to them", p.basis) for a, p in recipients.items() if a not in targets]
-        elif sender is not None and targets & recipients.keys():
+        elif sender is not None and not targets.isdisjoint(recipients):
             out.append((sender, "private: received from them", "sent it in their private chat"))
     if e.reply_to_sender_id is not None and sender is not None and e.reply_to_sender_id != sender:
         if sender in targets and e.reply_to_sender_id not in targets:
@@ -87,7 +87,7 @@ def _links(e: Exchange, targets: set[int]) -> list[tuple[int, str, str]]:
             )
         elif e.reply_to_sender_id in targets and sender not in targets:
             out.append((sender, "reply", f"replied with it to message #{e.reply_to_message_id}"))
-    origin = e.forward_origin.account_id if e.forward_origin is not None else None
+    origin = e.forward_origin_id
     if origin is not None and sender is not None and origin != sender:
         basis = f"forwarded from {e.forward_origin.name!r} ({e.forward_origin.basis})"  # type: ignore[union-attr]
         if sender in targets and origin not in targets:
@@ -99,8 +99,8 @@ def _links(e: Exchange, targets: set[int]) -> list[tuple[int, str, str]]:
             out += [
                 (a, "group: they were a member", p.basis) for a, p in recipients.items() if a not in targets
             ]
-        elif sender is not None and targets & recipients.keys():
-            member = next(p for a, p in recipients.items() if a in targets)
+        elif sender is not None and not targets.isdisjoint(recipients):
+            member = next(recipients[a] for a in sorted(targets) if a in recipients)
             out.append(
                 (sender, "group: they sent, while a member too", f"target's membership: {member.basis}")
             )
@@ -108,14 +108,18 @@ def _links(e: Exchange, targets: set[int]) -> list[tuple[int, str, str]]:
 
 
 def exchanged_with(
-    conn: Connection, account_ids: Iterable[int], exchanges: list[Exchange] | None = None
+    conn: Connection, account_ids: Iterable[int], exchanges: Sequence[Exchange] | None = None
 ) -> list[Counterpart]:
     """Everyone who exchanged flagged material with any of ``account_ids``: direct first, then by
-    number of exchanges."""
+    number of exchanges.
+
+    Give the case's :class:`~veilleur.analysis.exchanges.ExchangeIndex` when asking for many
+    accounts: only the targets' own exchanges are then read.
+    """
     targets = set(account_ids)
-    exchanges = exchanges if exchanges is not None else flagged_exchanges(conn)
+    index = index_exchanges(exchanges if exchanges is not None else flagged_exchanges(conn))
     found: dict[int, Counterpart] = {}
-    for e in exchanges:
+    for e in index.of(targets):
         for account_id, kind, detail in _links(e, targets):
             found.setdefault(account_id, Counterpart(account_id, "")).links.append(Link(kind, e, detail))
     keys = account_keys(conn, found)
@@ -124,6 +128,6 @@ def exchanged_with(
     return sorted(found.values(), key=lambda c: (not c.direct, -len(c.links), c.key))
 
 
-def exchanges_in_chat(chat_id: int, exchanges: list[Exchange]) -> list[Exchange]:
+def exchanges_in_chat(chat_id: int, exchanges: Sequence[Exchange]) -> list[Exchange]:
     """The exchanges of one chat, by time (each with its sender and recipients)."""
     return [e for e in exchanges if e.chat_id == chat_id]

@@ -16,6 +16,7 @@ It is a lead for a reviewer, never a finding, and Veilleur never displays it by 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
@@ -127,7 +128,7 @@ def media_items(conn: Connection, *, radius: int = 31, quality: int = 50, thread
 
 
 def possibly_new_material(
-    items: list[Item], exchanges: list[Exchange], *, chat_share: float = 0.1
+    items: list[Item], exchanges: Sequence[Exchange], *, chat_share: float = 0.1
 ) -> list[Item]:
     """Items to review as possibly new material, each with its reasons (see the module docstring).
 

@@ -23,7 +23,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Connection, func, select
 
-from veilleur.analysis.exchanges import Exchange, flagged_exchanges
+from veilleur.analysis.exchanges import Exchange, ExchangeIndex, flagged_exchanges
 from veilleur.analysis.graph import AccountStats, NetworkAnalysis, account_timeline, analyse_network
 from veilleur.analysis.indicators import hits_for
 from veilleur.analysis.network import Counterpart, exchanged_with
@@ -72,7 +72,7 @@ class DossierContext:
     generated_at: str
     audit_position: str
     run_id: int | None
-    exchanges: list[Exchange]
+    exchanges: ExchangeIndex
     analysis: NetworkAnalysis
     names: dict[int, str]
     keys: dict[int, str]
@@ -128,12 +128,15 @@ def _audit_label(conn: Connection) -> str:
 def _exchange_row(ctx: DossierContext, e: Exchange, account_id: int) -> dict[str, Any]:
     sent = e.sender_id == account_id
     if sent:
-        others = [ctx.label(p.account_id) for p in e.recipients]
-        shown = others if len(others) <= 6 else [*others[:5], f"and {len(others) - 5} other members"]
+        n = len(e.recipients)
+        shown = [ctx.label(p.account_id) for p in e.recipients[: 6 if n <= 6 else 5]]
+        if n > 6:
+            shown.append(f"and {n - 5} other members")
         counterpart = "; ".join(shown) or "(no recipient: saved or unknown)"
     else:
         counterpart = ctx.label(e.sender_id)
-    basis = next((p.basis for p in e.recipients if p.account_id == account_id), "")
+    me = e.recipient_map.get(account_id)
+    basis = me.basis if me is not None else ""
     return {
         "date": e.date_utc,
         "direction": "sent" if sent else "received",
@@ -221,12 +224,8 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
             func.count(func.distinct(messages.c.chat_id)),
         ).where(messages.c.sender_id == account_id)
     ).one()
-    mine = [
-        e
-        for e in ctx.exchanges
-        if e.sender_id == account_id or any(p.account_id == account_id for p in e.recipients)
-    ]
-    counterparts: list[Counterpart] = exchanged_with(conn, [account_id], mine)
+    mine = ctx.exchanges.involving(account_id)
+    counterparts: list[Counterpart] = exchanged_with(conn, [account_id], ctx.exchanges)
     stats = ctx.analysis.accounts.get(account_id, AccountStats(account_id))
     rows = [_exchange_row(ctx, e, account_id) for e in mine]
     categories: defaultdict[str, int] = defaultdict(int)
@@ -298,7 +297,7 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
             }
             for c in counterparts
         ],
-        "timeline": account_timeline(conn, account_id, ctx.exchanges),
+        "timeline": account_timeline(conn, account_id, mine),
     }
 
 

@@ -33,13 +33,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lxml import etree
 from sqlalchemy import Connection, select
 
-from veilleur.analysis.exchanges import Exchange, flagged_exchanges
+from veilleur.analysis.exchanges import Exchange, ExchangeIndex, flagged_exchanges
 from veilleur.analysis.network import Counterpart, exchanged_with
 from veilleur.matching.results import Hit, flagged_files
 from veilleur.outputs.exports.base import (
@@ -110,7 +110,7 @@ def write_cybertip(
     """One ``cybertip-<key>.xml`` per reported account (every sender of flagged media unless
     ``account_keys`` names them) and the manifest."""
     run_id = resolve_run(conn, run_id)
-    exchanges = flagged_exchanges(conn, run_id) if run_id is not None else []
+    exchanges = flagged_exchanges(conn, run_id) if run_id is not None else ExchangeIndex([])
     if account_keys is None:
         reported = sorted({e.sender_id for e in exchanges if e.sender_id is not None})
     else:
@@ -142,7 +142,17 @@ def write_cybertip(
         a = people.get(account_id) or next(account_records(conn, [account_id]))
         people[account_id] = a
         counterparts = exchanged_with(conn, [account_id], exchanges)
-        root = _report(a, exchanges, counterparts, people, chat_info, texts, hits, case_name, run_id)
+        root = _report(
+            a,
+            exchanges.involving(account_id),
+            counterparts,
+            people,
+            chat_info,
+            texts,
+            hits,
+            case_name,
+            run_id,
+        )
         name = _file_name(a.key, files)
         files[name] = a.key
         with out.binary(name) as f:
@@ -191,7 +201,7 @@ def _group_name(chat: tuple[str, str, int | None, str | None]) -> str:
 
 def _report(
     a: AccountRecord,
-    exchanges: list[Exchange],
+    exchanges: Sequence[Exchange],
     counterparts: list[Counterpart],
     people: dict[int, AccountRecord],
     chat_info: dict[int, tuple[str, str, int | None, str | None]],
@@ -201,7 +211,7 @@ def _report(
     run_id: int | None,
 ) -> etree._Element:
     sent = [e for e in exchanges if e.sender_id == a.id]
-    received = [e for e in exchanges if any(p.account_id == a.id for p in e.recipients)]
+    received = [e for e in exchanges if a.id in e.recipient_map]
     root = etree.Element("report")
     root.append(_comment(_COMMENT.format(case=case_name or "(unnamed)", run=run_id)))
 

@@ -49,7 +49,7 @@ and ``-`` only), so the same account or message gets the same id in every export
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -232,7 +232,7 @@ def write_ftm(conn: Connection, out_dir: Path, *, run_id: int | None = None) -> 
     )
 
 
-def _folders(conn: Connection, exchanges: list[Exchange]) -> dict[int, dict[str, Any]]:
+def _folders(conn: Connection, exchanges: Sequence[Exchange]) -> dict[int, dict[str, Any]]:
     ids = sorted({e.chat_id for e in exchanges})
     out: dict[int, dict[str, Any]] = {}
     for i in range(0, len(ids), 900):

@@ -32,7 +32,7 @@ beginning with ``=``, ``+``, ``-`` or ``@`` for a formula (open CSV files as tex
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -217,7 +217,7 @@ def _evidence_sha256(conn: Connection, ids: set[int]) -> dict[int, str]:
 
 
 def exchange_rows(
-    conn: Connection, run_id: int | None = None, exchanges: list[Exchange] | None = None
+    conn: Connection, run_id: int | None = None, exchanges: Sequence[Exchange] | None = None
 ) -> Iterator[Row]:
     """One row per exchange of flagged media and recipient (one row, recipient empty, for an
     exchange without recipients), by time."""
