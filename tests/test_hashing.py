@@ -205,10 +205,13 @@ def test_draft_decode_stays_within_the_documented_distance() -> None:
     data = encode(detailed_image(4000, 3000, 7), "JPEG", quality=85)
     reduced = pdq_of_image(data, "jpeg")
     full = pdq_of_image(data, "jpeg", draft=False)
-    assert reduced.decoder == "draft512" and full.decoder == "full"
+    assert reduced.decoder == "draft384" and full.decoder == "full"
     assert (reduced.width, reduced.height) == (4000, 3000)
     assert hamming(reduced.pdq, full.pdq) <= DRAFT_MAX_DRIFT
-    small = encode(detailed_image(1000, 800, 7), "JPEG", quality=85)  # under 1024 px: no draft
+    common = encode(detailed_image(1024, 768, 8), "JPEG", quality=85)  # decoded at 512x384
+    half, whole = pdq_of_image(common, "jpeg"), pdq_of_image(common, "jpeg", draft=False)
+    assert half.decoder == "draft384" and hamming(half.pdq, whole.pdq) <= DRAFT_MAX_DRIFT
+    small = encode(detailed_image(760, 600, 7), "JPEG", quality=85)  # a half would be under 384 px
     assert pdq_of_image(small, "jpeg").decoder == "full"
 
 

@@ -11,10 +11,10 @@ python-threatexchange write them: the sixteen 16-bit words from ``w[15]`` down t
 as four hex digits. pdqhash returns the bits most significant first (bit 255 of the hash first),
 so packing its bit vector big-endian into 32 bytes gives that string.
 
-**Reduced-size JPEG decoding.** A JPEG with both sides of at least 1024 px is decoded by libjpeg
-directly at 1/2, 1/4 or 1/8 scale (``Image.draft("RGB", (512, 512))``: the smallest scale keeping
-both sides at least 512 px), about 15x faster on a 12-megapixel photo. The PDQ hash moves by a
-few bits (measured in ``benchmarks/bench_hashing.py`` and stated in ``docs/media-hashing.md``),
+**Reduced-size JPEG decoding.** A JPEG with both sides of at least 768 px is decoded by libjpeg
+directly at 1/2, 1/4 or 1/8 scale (``Image.draft("RGB", (384, 384))``: the smallest scale keeping
+both sides at least 384 px), about 16x faster on a 12-megapixel photo and 6x on a 1024x768 one
+(pdqhash's filter is slow on 1024-px rows). The PDQ hash moves by a few bits (measured in ``benchmarks/bench_hashing.py`` and stated in ``docs/media-hashing.md``),
 against a match threshold of 31; ``decoder`` records which decode produced each hash so a
 near-miss can be confirmed on a full decode (:func:`pdq_of_image` with ``draft=False``).
 
@@ -139,7 +139,7 @@ def pdq_of_image(
             if draft and im.format in JPEG_LIKE:
                 im.draft("RGB", (limits.draft_size, limits.draft_size))
                 if im.size != (width, height):
-                    decoder = "draft512" if limits.draft_size == 512 else f"draft{limits.draft_size}"
+                    decoder = f"draft{limits.draft_size}"
             check_pixels(*im.size, limits)
             im.load()
             frame, reduced = reduce_if_large(im, limits)

@@ -406,7 +406,7 @@ media_hashes = Table(
     Column("detail", Text),
     Column("pdq", String(64)),  # 64 hex, the reference's (and python-threatexchange's) order
     Column("pdq_quality", Integer),
-    Column("decoder", String(24)),  # full | draft512 | reduce | draft512+reduce
+    Column("decoder", String(24)),  # full | draft<size> (e.g. draft384) | reduce | draft<size>+reduce
     Column("width", Integer),
     Column("height", Integer),
     Column("frames", Integer),  # frames decoded (1 for a still picture)
