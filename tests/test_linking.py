@@ -547,3 +547,26 @@ def test_cli(population: Case) -> None:
         log = [(e.action, e.subject) for e in entries(conn)]
     assert ("view.links", "user:1001") in log
     assert [a for a, _ in log].count("link.decide") == 2
+
+
+def test_a_relative_on_the_holders_phone_is_not_high() -> None:
+    """The phone rule finds the line's holder; an account named with the holder's last name and
+    another first name is most likely a relative on the family line: medium, with the reason. The
+    holder's own account on the same kind of evidence stays high."""
+    from veilleur.linking.model import AccountInput, RecordInput, build_inputs, link_persons
+
+    records = [
+        RecordInput(1, 1, "Hugo", "Martin", "1979-03-02", ("+33612345678",)),
+        RecordInput(2, 2, "Jean", "Dupont", "1980-01-01", ("+33698765432",)),
+        RecordInput(3, 3, "Claire", "Bernard", "1990-05-05", ("+33611112222",)),
+    ]
+    accounts_in = [
+        AccountInput(1, ("Léa Martin",), (), ("+33612345678",)),  # Hugo's daughter on his line
+        AccountInput(2, ("Jean Dupont",), (), ("+33698765432",)),  # the holder himself
+    ]
+    matches, _ = link_persons(build_inputs(accounts_in, records), LinkSettings(threads=1))
+    by_pair = {(m.account_id, m.person_id): m for m in matches}
+    relative = by_pair[(1, 1)]
+    assert relative.method == "rule:phone" and relative.confidence == "medium"
+    assert any("relative" in n and "lea martin" in n.lower() for n in relative.notes), relative.notes
+    assert by_pair[(2, 2)].confidence == "high" and not by_pair[(2, 2)].notes

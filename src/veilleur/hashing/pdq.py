@@ -14,9 +14,10 @@ so packing its bit vector big-endian into 32 bytes gives that string.
 **Reduced-size JPEG decoding.** A JPEG with both sides of at least 768 px is decoded by libjpeg
 directly at 1/2, 1/4 or 1/8 scale (``Image.draft("RGB", (384, 384))``: the smallest scale keeping
 both sides at least 384 px), about 16x faster on a 12-megapixel photo and 6x on a 1024x768 one
-(pdqhash's filter is slow on 1024-px rows). The PDQ hash moves by a few bits (measured in ``benchmarks/bench_hashing.py`` and stated in ``docs/media-hashing.md``),
-against a match threshold of 31; ``decoder`` records which decode produced each hash so a
-near-miss can be confirmed on a full decode (:func:`pdq_of_image` with ``draft=False``).
+(pdqhash's filter is slow on 1024-px rows). The PDQ hash moves by a few bits (measured in
+``benchmarks/bench_hashing.py`` and stated in ``docs/media-hashing.md``), against a match
+threshold of 31; ``decoder`` records which decode produced each hash so a near-miss can be
+confirmed on a full decode (:func:`pdq_of_image` with ``draft=False``).
 
 EXIF orientation is not applied (neither does the reference hasher); rotated copies are found
 through the dihedral variants instead.

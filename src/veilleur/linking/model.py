@@ -934,6 +934,13 @@ def _assess(
                     + ", ".join(f"{h.persons_sharing} persons hold {h.value}" for h in shared)
                     + " (a family or shared number?): medium"
                 )
+            elif score is not None and _relative(score):
+                rule_conf = model_conf = "medium"  # the model's phone level is the same evidence
+                m.notes.append(
+                    f"the account's name shares only the last name with the record "
+                    f"({_name_level(score).account_value!r} against {_name_level(score).record_value!r}): "
+                    f"a relative on the holder's {kinds[0]}?: medium"
+                )
             elif score is not None and model_conf is None:
                 rule_conf = "medium"
                 m.notes.append(
@@ -951,6 +958,16 @@ def _assess(
         out[pair] = m
     _competition(out, s.high_margin_bits)
     return list(out.values())
+
+
+def _name_level(score: Score) -> LevelHit:
+    return next(h for h in score.levels if h.comparison == "name")
+
+
+def _relative(score: Score) -> bool:
+    """The best names of the pair agree on the last name and disagree on the first: the line's
+    holder and another member of the household look alike to a phone or e-mail rule."""
+    return _name_level(score).label == "same last name, another first name"
 
 
 def _competition(found: dict[tuple[int, int], PersonMatch], margin: float) -> None:
