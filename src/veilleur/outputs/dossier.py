@@ -288,17 +288,27 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
                 "kinds": ", ".join(c.kinds),
                 "direct": c.direct,
                 "exchanges": len({link.exchange.message_pk for link in c.links}),
-                "evidence": sorted(
-                    {
-                        f"{link.exchange.chat_title or link.exchange.chat_key} #{link.exchange.message_id}"
-                        for link in c.links
-                    }
-                ),
+                "evidence": _cited_messages(c),
             }
             for c in counterparts
         ],
         "timeline": account_timeline(conn, account_id, mine),
     }
+
+
+def _cited_messages(c: Counterpart, shown: int = 6) -> list[str]:
+    """The messages behind a counterpart, per chat. A member of a busy group shares dozens of
+    the account's sends: past ``shown`` per chat, the count (each send is cited in full in the
+    sent and received tables), so a group's dossier does not repeat them for every member."""
+    by_chat: defaultdict[str, set[int]] = defaultdict(set)
+    for link in c.links:
+        by_chat[link.exchange.chat_title or link.exchange.chat_key].add(link.exchange.message_id)
+    out = []
+    for chat, ids in sorted(by_chat.items()):
+        first = ", ".join(f"#{i}" for i in sorted(ids)[:shown])
+        more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+        out.append(f"{chat} {first}{more}")
+    return out
 
 
 def _person(conn: Connection, account_id: int) -> dict[str, Any] | None:
