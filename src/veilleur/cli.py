@@ -837,7 +837,7 @@ def timeline_cmd(obj: Ctx, account_key: str | None, chat_key: str | None, as_jso
         ex = flagged_exchanges(conn)
         if account_key is not None:
             (account_id,) = _account_ids(conn, (account_key,))
-            rows = account_timeline(conn, account_id, ex)
+            rows = account_timeline(conn, account_id, ex.involving(account_id))
         else:
             chat_id = conn.execute(select(chats.c.id).where(chats.c.key == chat_key)).scalar()
             if chat_id is None:

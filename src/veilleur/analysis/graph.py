@@ -210,7 +210,9 @@ def chat_timeline(conn: Connection, chat_id: int, exchanges: Sequence[Exchange])
 def account_timeline(
     conn: Connection, account_id: int, exchanges: Sequence[Exchange]
 ) -> list[dict[str, Any]]:
-    """Dated events of one account: names first observed, flagged files sent and received."""
+    """Dated events of one account: names first observed; flagged files sent and received, one
+    event per day, chat and direction (a member of a busy group receives hundreds: the timeline
+    shows when and where, the exchange tables each message)."""
     events: list[dict[str, Any]] = []
     for kind, value, first, last in conn.execute(
         select(
@@ -223,8 +225,14 @@ def account_timeline(
         .group_by(account_names.c.name_kind, account_names.c.value)
     ):
         events.append(
-            {"utc": first, "event": f"{kind.replace('_', ' ')} {value!r} observed", "until_utc": last}
+            {
+                "utc": first,
+                "event": f"{kind.replace('_', ' ')} {value!r} observed",
+                "until_utc": last,
+                "messages": None,
+            }
         )
+    days: defaultdict[tuple[int | None, str, str], list[Exchange]] = defaultdict(list)
     for e in exchanges:
         if e.sender_id == account_id:
             what = "sent flagged media"
@@ -232,11 +240,18 @@ def account_timeline(
             what = "received flagged media"
         else:
             continue
+        day = e.date_utc // 86_400 if e.date_utc is not None else None
+        days[(day, e.chat_title or e.chat_key, what)].append(e)
+    for (_, chat, what), sends in days.items():
+        ids = sorted(e.message_id for e in sends)
+        dates = [e.date_utc for e in sends if e.date_utc is not None]
+        cited = ", ".join(f"#{i}" for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
         events.append(
             {
-                "utc": e.date_utc,
-                "event": f"{what} in {e.chat_title or e.chat_key} (message {e.message_id})",
-                "until_utc": None,
+                "utc": min(dates, default=None),
+                "event": f"{what} in {chat} (message{'s' if len(ids) > 1 else ''} {cited})",
+                "until_utc": max(dates) if len(set(dates)) > 1 else None,
+                "messages": len(ids),
             }
         )
     return sorted(events, key=lambda x: (x["utc"] is None, x["utc"] or 0, x["event"]))
