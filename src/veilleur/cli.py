@@ -874,7 +874,23 @@ def dossier_cmd(obj: Ctx, account_keys: tuple[str, ...], out_dir: Path, no_pdf: 
     if account_keys:
         with case.engine.connect() as conn:
             ids = _account_ids(conn, account_keys)
-    paths = write_all_dossiers(case, out_dir, operator=obj.operator, pdf=not no_pdf, account_ids=ids)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} dossiers"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Writing dossiers", total=None)
+        paths = write_all_dossiers(
+            case,
+            out_dir,
+            operator=obj.operator,
+            pdf=not no_pdf,
+            account_ids=ids,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     out.print(f"Wrote {len(paths)} files to {escape(str(out_dir))}.")
 
 

@@ -16,6 +16,7 @@ WeasyPrint, so the two never differ in content.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -386,11 +387,13 @@ def write_all_dossiers(
     operator: str,
     pdf: bool = True,
     account_ids: list[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """A dossier for every participant in an exchange of flagged media (or the given accounts).
 
     The production is logged (``report.dossiers``) before any file is written, and every dossier
-    states that entry's audit position.
+    states that entry's audit position. ``progress(done, total)`` is called after each dossier:
+    a large group member's PDF takes WeasyPrint tens of seconds.
     """
     with case.engine.connect() as conn:
         ctx = DossierContext.build(conn, operator)
@@ -404,6 +407,8 @@ def write_all_dossiers(
     ctx.audit_position = where.label
     paths: list[Path] = []
     with case.engine.connect() as conn:
-        for account_id in ids:
+        for done, account_id in enumerate(ids, 1):
             paths += write_dossier(conn, account_id, out_dir, ctx, pdf=pdf)
+            if progress is not None:
+                progress(done, len(ids))
     return paths
