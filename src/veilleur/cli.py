@@ -286,15 +286,7 @@ def hash_cmd(obj: Ctx, workers: int | None, limit: int | None, retry_failed: boo
     from veilleur.hashing.runner import hash_case_media
 
     case = obj.case()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} files"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=as_json,
-    ) as progress:
+    with _counted_bar("files", disable=as_json) as progress:
         task = progress.add_task("Hashing media", total=None)
         report = hash_case_media(
             case,
@@ -860,6 +852,19 @@ def timeline_cmd(obj: Ctx, account_key: str | None, chat_key: str | None, as_jso
     out.print(t)
 
 
+def _counted_bar(unit: str, *, disable: bool = False) -> Progress:
+    """A progress bar on stderr counting ``unit`` (files, dossiers), gone when done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn(f"{{task.completed}}/{{task.total}} {unit}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=disable,
+    )
+
+
 @cli.command("dossier")
 @click.argument("account_keys", nargs=-1)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
@@ -874,14 +879,7 @@ def dossier_cmd(obj: Ctx, account_keys: tuple[str, ...], out_dir: Path, no_pdf: 
     if account_keys:
         with case.engine.connect() as conn:
             ids = _account_ids(conn, account_keys)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} dossiers"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
+    with _counted_bar("dossiers") as progress:
         task = progress.add_task("Writing dossiers", total=None)
         paths = write_all_dossiers(
             case,
