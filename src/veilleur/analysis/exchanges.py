@@ -123,11 +123,6 @@ class ExchangeIndex(Sequence[Exchange]):
     def __iter__(self) -> Iterator[Exchange]:
         return iter(self._all)
 
-    @property
-    def accounts(self) -> set[int]:
-        """Every account any exchange links (sender, recipient, replied-to, forward origin)."""
-        return set(self._by_account)
-
     def of(self, account_ids: Iterable[int]) -> list[Exchange]:
         """The exchanges linking any of ``account_ids``, in time order, each once."""
         positions: set[int] = set()

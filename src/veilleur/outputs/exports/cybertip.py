@@ -201,7 +201,7 @@ def _group_name(chat: tuple[str, str, int | None, str | None]) -> str:
 
 def _report(
     a: AccountRecord,
-    exchanges: Sequence[Exchange],
+    own: Sequence[Exchange],  # the exchanges the account sent or received
     counterparts: list[Counterpart],
     people: dict[int, AccountRecord],
     chat_info: dict[int, tuple[str, str, int | None, str | None]],
@@ -210,8 +210,8 @@ def _report(
     case_name: str | None,
     run_id: int | None,
 ) -> etree._Element:
-    sent = [e for e in exchanges if e.sender_id == a.id]
-    received = [e for e in exchanges if a.id in e.recipient_map]
+    sent = [e for e in own if e.sender_id == a.id]
+    received = [e for e in own if a.id in e.recipient_map]
     root = etree.Element("report")
     root.append(_comment(_COMMENT.format(case=case_name or "(unnamed)", run=run_id)))
 
