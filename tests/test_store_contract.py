@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import func, insert, select
 
 from veilleur.case import Case, init_case, open_case
@@ -12,7 +14,7 @@ from veilleur.errors import CaseError
 from veilleur.ingest.importer import ImportOptions, import_export
 from veilleur.store.bulk import insert_rows, sync_sequences, update_rows
 from veilleur.store.engine import current_revision, head_revision
-from veilleur.store.schema import accounts, case_meta, import_log, messages
+from veilleur.store.schema import accounts, case_meta, import_log, messages, metadata
 
 
 def test_new_case_is_at_the_latest_schema(case: Case) -> None:
@@ -24,6 +26,14 @@ def test_new_case_is_at_the_latest_schema(case: Case) -> None:
     again = open_case(case.root)
     assert again.database_url == case.database_url
     again.close()
+
+
+def test_migrations_build_exactly_the_declared_schema(case: Case) -> None:
+    """Tables, columns and indexes made by the migrations are those ``schema.py`` declares: a
+    table or index added to one and not the other shows here, on each backend."""
+    with case.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diffs == []
 
 
 def test_case_init_refuses_an_existing_case(case: Case) -> None:

@@ -687,6 +687,7 @@ indicator_hits = Table(
     Column("confidence", String(8), nullable=False),
 )
 Index("ix_indicator_hits_message", indicator_hits.c.message_pk)
+Index("ix_indicator_hits_run", indicator_hits.c.run_id)  # migration 0007
 
 # A ranking: the weights configuration it used (saved whole, with its version), and per subject
 # (person, or account not linked to a person) its score, rank and factors with their records.
