@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ __all__ = [
     "analyse_network",
     "build_graph",
     "chat_timeline",
+    "cite_ids",
 ]
 
 ADMIN_ACTIONS = (
@@ -207,6 +208,13 @@ def chat_timeline(conn: Connection, chat_id: int, exchanges: Sequence[Exchange])
     ]
 
 
+def cite_ids(ids: Iterable[int], shown: int) -> str:
+    """``#12, #15, #18 and 40 more``: message ids in order, the first ``shown`` of them."""
+    ordered = sorted(ids)
+    more = f" and {len(ordered) - shown} more" if len(ordered) > shown else ""
+    return ", ".join(f"#{i}" for i in ordered[:shown]) + more
+
+
 def account_timeline(
     conn: Connection, account_id: int, exchanges: Sequence[Exchange]
 ) -> list[dict[str, Any]]:
@@ -245,7 +253,7 @@ def account_timeline(
     for (_, chat, what), sends in days.items():
         ids = sorted(e.message_id for e in sends)
         dates = [e.date_utc for e in sends if e.date_utc is not None]
-        cited = ", ".join(f"#{i}" for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        cited = cite_ids(ids, 5)
         events.append(
             {
                 "utc": min(dates, default=None),

@@ -25,7 +25,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Connection, func, select
 
 from veilleur.analysis.exchanges import Exchange, ExchangeIndex, flagged_exchanges
-from veilleur.analysis.graph import AccountStats, NetworkAnalysis, account_timeline, analyse_network
+from veilleur.analysis.graph import (
+    AccountStats,
+    NetworkAnalysis,
+    account_timeline,
+    analyse_network,
+    cite_ids,
+)
 from veilleur.analysis.indicators import hits_for
 from veilleur.analysis.network import Counterpart, exchanged_with
 from veilleur.case import Case
@@ -304,12 +310,7 @@ def _cited_messages(c: Counterpart, shown: int = 6) -> list[str]:
     by_chat: defaultdict[str, set[int]] = defaultdict(set)
     for link in c.links:
         by_chat[link.exchange.chat_title or link.exchange.chat_key].add(link.exchange.message_id)
-    out = []
-    for chat, ids in sorted(by_chat.items()):
-        first = ", ".join(f"#{i}" for i in sorted(ids)[:shown])
-        more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
-        out.append(f"{chat} {first}{more}")
-    return out
+    return [f"{chat} {cite_ids(ids, shown)}" for chat, ids in sorted(by_chat.items())]
 
 
 def _person(conn: Connection, account_id: int) -> dict[str, Any] | None:
