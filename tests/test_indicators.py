@@ -40,12 +40,13 @@ from veilleur.analysis.indicators.rules import (
     ruleset_digest,
 )
 from veilleur.analysis.indicators.text import fold
+from veilleur.analysis.priority import rank_case
 from veilleur.case import Case
 from veilleur.cli import cli
 from veilleur.custody.audit import entries, tail, verify
 from veilleur.errors import AuditError
 from veilleur.ingest.importer import ImportOptions, import_export
-from veilleur.store.schema import accounts, indicator_hits, messages
+from veilleur.store.schema import accounts, indicator_hits, message_versions, messages, ranking_entries
 
 MATCHER = Matcher()
 
@@ -340,8 +341,10 @@ MESSAGES: list[tuple[tuple[str, str], str]] = [
 ]
 
 
-def write_export(folder: Path) -> Path:
+def write_export(folder: Path, edits: dict[int, str] | None = None) -> Path:
+    """The chat as exported; ``edits``: message id → the text a later export shows, edited."""
     folder.mkdir(parents=True)
+    edits = edits or {}
     msgs = [
         {
             "id": i,
@@ -355,6 +358,11 @@ def write_export(folder: Path) -> Path:
         }
         for i, (who, text) in enumerate(MESSAGES, 1)
     ]
+    for m in msgs:
+        if m["id"] in edits:
+            text = edits[m["id"]]
+            m.update(text=text, text_entities=[{"type": "plain", "text": text}])
+            m.update(edited="2026-02-02T09:00:00", edited_unixtime="1770022800")
     doc = {"name": "Bob", "type": "personal_chat", "id": 4, "messages": msgs}
     (folder / "result.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     return folder
@@ -590,3 +598,52 @@ def test_cli_run_show_and_reveal(imported: Case) -> None:
         "reviewer",
         "lead review",
     )
+
+
+def test_text_edited_away_between_two_exports_is_still_scanned_and_cited_from_its_export(
+    imported: Case, tmp_path: Path
+) -> None:
+    # A second export, a day later: the intent edited into something bland, the request kept but
+    # reworded around the same words, the profession unchanged.
+    later = {5: "merci pour hier, à bientôt", 6: "cherche des vidéos d'enfants stp"}
+    import_export(imported, write_export(tmp_path / "later", later), ImportOptions("importer"))
+    with imported.engine.connect() as conn:
+        first_evidence = conn.execute(
+            select(messages.c.evidence_id).where(messages.c.message_id == 1)
+        ).scalar()
+        shown_now = dict(conn.execute(select(messages.c.message_id, messages.c.text)).all())
+    assert shown_now[5] == later[5]  # the message row shows the edited text
+    report = run_indicators(imported, operator="analyst")
+    assert report.earlier_versions == 2 and report.hits_in_earlier_versions == 1
+    assert report.hits == 12 and report.by_indicator["intent"] == 1  # nothing lost, nothing twice
+    with imported.engine.connect() as conn:
+        hits = hits_for(conn)
+        intent = next(h for h in hits if h.indicator == "intent")
+        version_evidence = conn.execute(
+            select(message_versions.c.evidence_id).where(
+                message_versions.c.message_pk == intent.message_pk, message_versions.c.version == 1
+            )
+        ).scalar()
+        alice = account_id(imported, "telegram:user:3")
+        ranked = hits_for(conn, account_id=alice, indicator="intent")
+    assert intent.version == 1 and intent.message_id == 5
+    assert intent.evidence_id == version_evidence == first_evidence  # cited from the first export
+    assert "version 1 (edited away since)" in intent.citation
+    assert [h.id for h in ranked] == [intent.id]
+    request = next(h for h in hits if h.message_id == 6)
+    assert request.version is None  # still in the current text: found there, once
+    # The reveal reads the version the hit was found in, and logs which.
+    shown = reveal(imported, intent.id, operator="reviewer", reason="edited-away intent")
+    assert shown == "⟦je veux rencontrer ta fille seul⟧"
+    with imported.engine.connect() as conn:
+        assert tail(conn, 1)[0].details_value()["version"] == 1
+    # The ranking counts it, citing the version.
+    rank_case(imported, operator="analyst")
+    with imported.engine.connect() as conn:
+        factors = json.loads(
+            conn.execute(
+                select(ranking_entries.c.factors).where(ranking_entries.c.subject == f"account:{alice}")
+            ).scalar_one()
+        )
+    cited = json.dumps(factors["stated_intent"], ensure_ascii=False)
+    assert "#5" in cited and "version 1, edited away since" in cited

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, and_, func, insert, select
 
 from veilleur.analysis.exchanges import Exchange, flagged_exchanges
 from veilleur.analysis.indicators import current_run as current_indicator_run
@@ -45,6 +45,7 @@ from veilleur.store.schema import (
     chats,
     identity_records,
     indicator_hits,
+    message_versions,
     messages,
     person_attributes,
     persons,
@@ -290,7 +291,20 @@ def _collect(conn: Connection, account_person: Mapping[int, int]) -> list[_Evide
     run = current_indicator_run(conn)
     hits_by_account: defaultdict[int, list[_Hit]] = defaultdict(list)
     if run is not None:
-        for hid, indicator, rule, confidence, sender, date, chat_key, chat_title, mid, ev_id in conn.execute(
+        v = message_versions
+        for (
+            hid,
+            indicator,
+            rule,
+            confidence,
+            sender,
+            date,
+            chat_key,
+            chat_title,
+            mid,
+            ev_id,
+            version,
+        ) in conn.execute(
             select(
                 indicator_hits.c.id,
                 indicator_hits.c.indicator,
@@ -301,13 +315,19 @@ def _collect(conn: Connection, account_person: Mapping[int, int]) -> list[_Evide
                 chats.c.key,
                 chats.c.title,
                 messages.c.message_id,
-                messages.c.evidence_id,
+                func.coalesce(v.c.evidence_id, messages.c.evidence_id),
+                indicator_hits.c.version,
             )
             .join(messages, messages.c.id == indicator_hits.c.message_pk)
+            .outerjoin(
+                v,
+                and_(v.c.message_pk == indicator_hits.c.message_pk, v.c.version == indicator_hits.c.version),
+            )
             .join(chats, chats.c.id == messages.c.chat_id)
             .where(indicator_hits.c.run_id == run, messages.c.sender_id.is_not(None))
         ):
-            cite = f"{chat_title or chat_key} #{mid} (evidence #{ev_id})"
+            edited = f", version {version}, edited away since" if version is not None else ""
+            cite = f"{chat_title or chat_key} #{mid} (evidence #{ev_id}{edited})"
             hits_by_account[sender].append(_Hit(hid, indicator, rule, confidence, date, cite))
     involved = {e.sender_id for e in exchanges if e.sender_id is not None}
     involved |= {p.account_id for e in exchanges if e.setting == "private" for p in e.recipients}

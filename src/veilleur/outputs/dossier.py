@@ -247,7 +247,8 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
                 "rule": h.rule,
                 "confidence": h.confidence,
                 "date": h.date_utc,
-                "where": f"{h.chat_title or h.chat_key} message {h.message_id}",
+                "where": f"{h.chat_title or h.chat_key} message {h.message_id}"
+                + (f" (version {h.version}, edited away since)" if h.version is not None else ""),
                 "text": h.snippet if not h.sensitive else None,
                 "citation": h.citation,
             }

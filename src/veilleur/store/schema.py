@@ -681,10 +681,13 @@ indicator_hits = Table(
     Column("indicator", String(32), nullable=False),
     Column("rule", String(64), nullable=False),  # the rule that matched (stable id)
     Column("language", String(2), nullable=False),  # fr | en
-    Column("span_start", Integer, nullable=False),  # character offsets in messages.text
-    Column("span_end", Integer, nullable=False),
+    Column("span_start", Integer, nullable=False),  # character offsets in the text scanned:
+    Column("span_end", Integer, nullable=False),  # messages.text, or the version's below
     Column("sensitive", Boolean, nullable=False),  # hidden until an audited reveal
     Column("confidence", String(8), nullable=False),
+    # None: the message's current text. N: message_versions N, an earlier text the message no
+    # longer shows (edited away between two exports) — migration 0008.
+    Column("version", Integer),
 )
 Index("ix_indicator_hits_message", indicator_hits.c.message_pk)
 Index("ix_indicator_hits_run", indicator_hits.c.run_id)  # migration 0007

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 from sqlalchemy import case as sql_case
 
 from veilleur.analysis.indicators.matcher import Matcher
@@ -29,7 +29,7 @@ from veilleur.case import Case
 from veilleur.custody.audit import record, witness
 from veilleur.errors import VeilleurError
 from veilleur.sources.telegram_common import iso_utc
-from veilleur.store.schema import accounts, chats, indicator_hits, messages
+from veilleur.store.schema import accounts, chats, indicator_hits, message_versions, messages
 
 __all__ = ["CONTEXT", "HIDDEN", "IndicatorError", "IndicatorHit", "hits_for", "reveal"]
 
@@ -54,7 +54,7 @@ class IndicatorHit:
     language: str
     confidence: str
     sensitive: bool
-    span_start: int  # character (code point) offsets in messages.text
+    span_start: int  # character (code point) offsets in the text scanned (see ``version``)
     span_end: int
     message_pk: int
     chat_key: str
@@ -69,11 +69,15 @@ class IndicatorHit:
     page: str | None
     snippet: str | None = None
     verified: bool | None = None  # span still what the rule matched (None: not checked: sensitive)
+    version: int | None = None
+    """None: found in the message's current text. N: in its version N, a text since edited away;
+    ``evidence_id``, ``byte_offset`` and ``page`` are then that version's."""
 
     @property
     def citation(self) -> str:
         where = f"byte {self.byte_offset}" if self.byte_offset is not None else f"page {self.page}"
-        return f"evidence #{self.evidence_id}, {where}"
+        edited = f", version {self.version} (edited away since)" if self.version is not None else ""
+        return f"evidence #{self.evidence_id}, {where}{edited}"
 
     def shown_text(self) -> str:
         """What a view prints for the hit's text: the snippet, or why there is none."""
@@ -96,6 +100,15 @@ def _matcher() -> Matcher:
     return Matcher()
 
 
+def _from_version(version_col: Any, message_col: Any) -> Any:
+    """The version's value for a hit found in an earlier version, the message row's otherwise."""
+    return sql_case((indicator_hits.c.version.is_(None), message_col), else_=version_col)
+
+
+_V = message_versions
+_TEXT = _from_version(_V.c.text, messages.c.text)
+
+
 def _select(with_span_text: bool) -> Any:
     """The hits with their citation; the span's text (for checking) only where not sensitive."""
     cols: list[Any] = [
@@ -105,9 +118,9 @@ def _select(with_span_text: bool) -> Any:
         messages.c.date_utc,
         messages.c.sender_id,
         messages.c.sender_name,
-        messages.c.evidence_id,
-        messages.c.byte_offset,
-        messages.c.page,
+        _from_version(_V.c.evidence_id, messages.c.evidence_id).label("evidence_id"),
+        _from_version(_V.c.byte_offset, messages.c.byte_offset).label("byte_offset"),
+        _from_version(_V.c.page, messages.c.page).label("page"),
         chats.c.key.label("chat_key"),
         chats.c.title.label("chat_title"),
         accounts.c.key.label("sender_key"),
@@ -117,12 +130,15 @@ def _select(with_span_text: bool) -> Any:
         cols.append(
             sql_case(
                 (indicator_hits.c.sensitive, None),
-                else_=func.substr(messages.c.text, indicator_hits.c.span_start + 1, length),
+                else_=func.substr(_TEXT, indicator_hits.c.span_start + 1, length),
             ).label("span_text")
         )
     return (
         select(*cols)
         .join(messages, messages.c.id == indicator_hits.c.message_pk)
+        .outerjoin(
+            _V, and_(_V.c.message_pk == indicator_hits.c.message_pk, _V.c.version == indicator_hits.c.version)
+        )
         .join(chats, chats.c.id == messages.c.chat_id)
         .outerjoin(accounts, accounts.c.id == messages.c.sender_id)
     )
@@ -152,6 +168,7 @@ def _hit(r: Any, snippet: str | None = None, verified: bool | None = None) -> In
         page=r.page,
         snippet=snippet,
         verified=verified,
+        version=r.version,
     )
 
 
@@ -200,7 +217,9 @@ def reveal(case: Case, hit_id: int, *, operator: str, reason: str) -> str:
         raise IndicatorError("revealing a hit's text needs a reason (it goes into the audit log)")
     with case.engine.begin() as conn:
         r = conn.execute(
-            _select(with_span_text=False).add_columns(messages.c.text).where(indicator_hits.c.id == hit_id)
+            _select(with_span_text=False)
+            .add_columns(_TEXT.label("text"))
+            .where(indicator_hits.c.id == hit_id)
         ).first()
         if r is None:
             raise IndicatorError(f"no indicator hit #{hit_id} in this case")
@@ -230,6 +249,7 @@ def reveal(case: Case, hit_id: int, *, operator: str, reason: str) -> str:
                 "evidence_id": hit.evidence_id,
                 "byte_offset": hit.byte_offset,
                 "page": hit.page,
+                "version": hit.version,
                 "span": [hit.span_start, hit.span_end],
                 "reason": reason,
             },

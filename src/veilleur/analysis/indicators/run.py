@@ -8,8 +8,13 @@ Earlier runs' rows stay; the case's *current* hits are the latest run's, recorde
 ``case_meta`` (``indicators.current_run``) so that a run that found nothing still replaces the
 one before it.
 
-Hits are offsets, never copies: the text stays in ``messages.text`` and is cut out when it may be
-shown (:mod:`veilleur.analysis.indicators.hits`).
+Then the earlier versions of edited messages (``message_versions``: a message seen with another
+text in an earlier export) are scanned too. What a sender wrote and later edited away is still what
+they wrote; a hit found there that the current text does not also hold (same rule, same words) is
+stored with its ``version``, and is cited from the export that showed that version.
+
+Hits are offsets, never copies: the text stays in ``messages.text`` (or ``message_versions.text``)
+and is cut out when it may be shown (:mod:`veilleur.analysis.indicators.hits`).
 
 Concurrency: a run holds the write lock from its start (PostgreSQL: a lock on ``indicator_hits``
 that lets readers through; SQLite: the database's write lock, so other writers wait for it), so
@@ -21,17 +26,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
-from veilleur.analysis.indicators.matcher import Matcher, ScanStats
+from veilleur.analysis.indicators.matcher import Match, Matcher, ScanStats
 from veilleur.analysis.indicators.rules import ruleset_digest
 from veilleur.case import Case
 from veilleur.custody.audit import SQLITE_WAIT_MS, AuditPosition, record, witness
 from veilleur.store.bulk import insert_rows
-from veilleur.store.schema import case_meta, indicator_hits, messages
+from veilleur.store.schema import case_meta, indicator_hits, message_versions, messages
 
 __all__ = ["CURRENT_RUN_KEY", "IndicatorReport", "current_run", "run_indicators"]
 
@@ -51,6 +57,7 @@ _COLUMNS = (
     "span_end",
     "sensitive",
     "confidence",
+    "version",
 )
 
 
@@ -64,6 +71,8 @@ class IndicatorReport:
     messages: int = 0  # messages with text, scanned
     messages_with_hits: int = 0
     hits: int = 0
+    earlier_versions: int = 0  # earlier texts of edited messages, scanned
+    hits_in_earlier_versions: int = 0  # of ``hits``: found only in a text since edited away
     by_indicator: Counter[str] = field(default_factory=Counter)
     by_confidence: Counter[str] = field(default_factory=Counter)
     by_language: Counter[str] = field(default_factory=Counter)
@@ -86,6 +95,8 @@ class IndicatorReport:
             "messages": self.messages,
             "messages_with_hits": self.messages_with_hits,
             "hits": self.hits,
+            "earlier_versions": self.earlier_versions,
+            "hits_in_earlier_versions": self.hits_in_earlier_versions,
             "by_indicator": dict(sorted(self.by_indicator.items())),
             "by_confidence": dict(sorted(self.by_confidence.items())),
             "by_language": dict(sorted(self.by_language.items())),
@@ -128,6 +139,74 @@ def _set_current(conn: Connection, run_id: int) -> None:
         conn.execute(insert(case_meta).values(key=CURRENT_RUN_KEY, value=str(run_id)))
 
 
+def _rows(report: IndicatorReport, pk: int, found: list[Match], version: int | None) -> list[tuple[Any, ...]]:
+    out = []
+    for m in found:
+        r = m.rule
+        out.append(
+            (
+                report.run_id,
+                pk,
+                r.indicator,
+                r.id,
+                r.language,
+                m.start,
+                m.end,
+                r.sensitive,
+                m.confidence,
+                version,
+            )
+        )
+        report.by_indicator[r.indicator] += 1
+        report.by_confidence[m.confidence] += 1
+        report.by_language[r.language] += 1
+        report.by_rule[r.id] += 1
+    return out
+
+
+def _earlier_versions(
+    conn: Connection, matcher: Matcher, report: IndicatorReport
+) -> Iterator[tuple[int, int, list[Match]]]:
+    """Per earlier version of an edited message, the hits its text holds that neither the current
+    text nor an earlier version of the same message already holds (same rule, same words): a
+    disclosure kept through three edits is one hit, in the version that first showed it."""
+    v = message_versions
+    query = (
+        select(v.c.message_pk, v.c.version, v.c.text, messages.c.text)
+        .join(messages, messages.c.id == v.c.message_pk)
+        .where(v.c.text != messages.c.text, v.c.text != "")
+    )
+    seen_pk: int | None = None
+    seen: set[tuple[str, str]] = set()
+    after = (-1, -1)
+    while True:
+        page = conn.execute(
+            query.where(
+                or_(v.c.message_pk > after[0], and_(v.c.message_pk == after[0], v.c.version > after[1]))
+            )
+            .order_by(v.c.message_pk, v.c.version)
+            .limit(PAGE)
+        ).all()
+        for pk, version, text, current in page:
+            report.earlier_versions += 1
+            if pk != seen_pk:
+                seen_pk = pk
+                counted, matcher.stats = matcher.stats, ScanStats()  # scanned and counted already
+                seen = {(m.rule.id, current[m.start : m.end]) for m in matcher.scan(current)}
+                matcher.stats = counted
+            new = []
+            for m in matcher.scan(text):
+                said = (m.rule.id, text[m.start : m.end])
+                if said not in seen:
+                    seen.add(said)
+                    new.append(m)
+            if new:
+                yield int(pk), int(version), new
+        if len(page) < PAGE:
+            return
+        after = (int(page[-1][0]), int(page[-1][1]))
+
+
 def run_indicators(case: Case, *, operator: str, matcher: Matcher | None = None) -> IndicatorReport:
     """Scan every message text of ``case`` and store the hits as a new run; return its report.
 
@@ -149,28 +228,9 @@ def run_indicators(case: Case, *, operator: str, matcher: Matcher | None = None)
             for pk, text in page:
                 report.messages += 1
                 found = matcher.scan(text)
-                if not found:
-                    continue
-                report.messages_with_hits += 1
-                for m in found:
-                    r = m.rule
-                    rows.append(
-                        (
-                            report.run_id,
-                            pk,
-                            r.indicator,
-                            r.id,
-                            r.language,
-                            m.start,
-                            m.end,
-                            r.sensitive,
-                            m.confidence,
-                        )
-                    )
-                    report.by_indicator[r.indicator] += 1
-                    report.by_confidence[m.confidence] += 1
-                    report.by_language[r.language] += 1
-                    report.by_rule[r.id] += 1
+                if found:
+                    report.messages_with_hits += 1
+                    rows.extend(_rows(report, pk, found, None))
             if len(rows) >= BATCH:
                 insert_rows(conn, indicator_hits, _COLUMNS, rows)
                 report.hits += len(rows)
@@ -178,6 +238,13 @@ def run_indicators(case: Case, *, operator: str, matcher: Matcher | None = None)
             if len(page) < PAGE:
                 break
             last = int(page[-1][0])
+        for pk, version, found in _earlier_versions(conn, matcher, report):
+            rows.extend(_rows(report, pk, found, version))
+            report.hits_in_earlier_versions += len(found)
+            if len(rows) >= BATCH:
+                insert_rows(conn, indicator_hits, _COLUMNS, rows)
+                report.hits += len(rows)
+                rows = []
         insert_rows(conn, indicator_hits, _COLUMNS, rows)
         report.hits += len(rows)
         _set_current(conn, report.run_id)
