@@ -31,10 +31,11 @@ import resource
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from veilleur.linking.model import AccountInput, RecordInput, build_inputs, link_persons
+from veilleur.linking.normalise import birth_year, fold, split_name
 from veilleur.linking.settings import LinkSettings
 
 
@@ -122,6 +123,16 @@ NICK = {
     "Emmanuel": "Manu",
 }
 PSEUDOS = _words("loup shadow dark ange tigre ghost wolf neo kami blaze raven zen titan nova")
+EVIDENCE: dict[str, Callable[[Person], str]] = {
+    "first": lambda p: fold(p.first),
+    "first initial": lambda p: fold(p.first)[:1],
+    "last": lambda p: fold(p.last),
+    "last initial": lambda p: fold(p.last)[:1],
+    "year": lambda p: p.birth[:4],
+}
+"""What an account's names and usernames can tell of its person, and how to read it off a person.
+A nickname or a typo is counted as telling the whole name: that keeps :func:`ceiling` an upper
+bound."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +153,7 @@ class Generator:
     def __init__(self, seed: int) -> None:
         self.r = random.Random(seed)
         r = self.r
-        synth = set()
+        synth: set[str] = set()
         while len(synth) < 30_000:
             synth.add(
                 (
@@ -155,6 +166,8 @@ class Generator:
         self.first_cum = self._cum(_weights(len(self.first_names), 0.6))
         self.used_phones: set[str] = set()
         self.used_emails: set[str] = set()
+        self.told: dict[int, frozenset[str]] = {}
+        """Per derived account, what its names and usernames tell of its person (:data:`EVIDENCE`)."""
 
     @staticmethod
     def _cum(w: list[float]) -> list[float]:
@@ -178,8 +191,6 @@ class Generator:
                 return p
 
     def email(self, first: str, last: str, year: str) -> str:
-        from veilleur.linking.normalise import fold
-
         f, la = fold(first).replace(" ", ""), fold(last).replace(" ", "")
         pattern = self.r.randrange(5)
         user = (
@@ -218,9 +229,11 @@ class Generator:
             return s[:i] + s[i + 1 :]
         return s[: i - 1] + s[i] + s[i - 1] + s[i + 1 :]
 
-    def display(self, p: Person) -> list[str]:
+    def display(self, p: Person) -> tuple[list[str], frozenset[str]]:
+        """Observed names, and what they tell of the person (:data:`EVIDENCE`)."""
         r = self.r
         x = r.random()
+        told = frozenset({"first", "last"})
         if x < 0.50:
             names = [f"{p.first} {p.last}"]
         elif x < 0.58:
@@ -234,31 +247,32 @@ class Generator:
         elif x < 0.80:
             names = [f"{p.last} {p.first}"]
         elif x < 0.90:
-            names = [p.first if r.random() < 0.5 else f"{p.first} {p.last[0]}."]
+            short = r.random() < 0.5
+            names = [p.first if short else f"{p.first} {p.last[0]}."]
+            told = frozenset({"first"} if short else {"first", "last initial"})
         else:
             names = [f"{r.choice(PSEUDOS).capitalize()}{r.randrange(100)}"]
+            told = frozenset()
         if r.random() < 0.2:
             names.append(f"{r.choice(PSEUDOS)} {r.choice(PSEUDOS)}")
-        return names
+        return names, told
 
-    def username(self, p: Person) -> tuple[str, ...]:
-        from veilleur.linking.normalise import fold
-
+    def username(self, p: Person) -> tuple[tuple[str, ...], frozenset[str]]:
+        """Usernames, and what they tell of the person (:data:`EVIDENCE`)."""
         r = self.r
         if r.random() >= 0.5:
-            return ()
+            return (), frozenset()
         f, la = fold(p.first).replace(" ", ""), fold(p.last).replace(" ", "")
-        return (
-            r.choice(
-                (
-                    f"{f[0]}{la}",
-                    f"{f}_{la}",
-                    f"{la}{p.birth[2:4]}",
-                    f"{f}{la}{p.birth[:4]}",
-                    f"{r.choice(PSEUDOS)}{r.randrange(1000)}",
-                )
-            ),
+        name, told = r.choice(
+            (
+                (f"{f[0]}{la}", ("first initial", "last")),
+                (f"{f}_{la}", ("first", "last")),
+                (f"{la}{p.birth[2:4]}", ("last", "year")),
+                (f"{f}{la}{p.birth[:4]}", ("first", "last", "year")),
+                (f"{r.choice(PSEUDOS)}{r.randrange(1000)}", ()),
+            )
         )
+        return (name,), frozenset(told)
 
     def accounts(self, people: list[Person], n: int) -> tuple[list[AccountInput], dict[int, int]]:
         r = self.r
@@ -278,7 +292,10 @@ class Generator:
                 emails = (p.email.split("@")[0] + "@" + r.choice(("protonmail.com", "icloud.com", "gmx.fr")),)
             else:
                 emails = ()
-            out.append(AccountInput(aid, tuple(self.display(p)), self.username(p), phones, emails))
+            names, by_names = self.display(p)
+            usernames, by_usernames = self.username(p)
+            self.told[aid] = by_names | by_usernames
+            out.append(AccountInput(aid, tuple(names), usernames, phones, emails))
         aid = n_derived
         for p in chosen[n_derived:]:  # a relative on this person's phone: same last name
             first = self.first()
@@ -333,6 +350,75 @@ def naive(accounts: list[AccountInput], records: list[RecordInput]) -> dict[int,
     return out
 
 
+def ceiling(
+    people: list[Person], truth: dict[int, int], linkable: set[int], told: dict[int, frozenset[str]]
+) -> tuple[float, Counter[str]]:
+    """An upper bound on the recall of *any* method on these data, at any precision.
+
+    An account that shares a phone or e-mail user name with its person counts as found. Any other
+    account's evidence of its person is what its names and usernames tell (:data:`EVIDENCE`); its
+    phone, if any, is a number no record holds. Every person who agrees with the true one on that
+    evidence — same name, same year where a username spells one — would have produced the account
+    as likely, so no method finds the right one with probability above 1 / their number. Persons
+    who are the truth of another account are left out of that number (a method that knew every
+    other link could rule them out), and a nickname or typo counts as the whole name: both make
+    the bound generous. Returns the bound and, per kind of evidence, the accounts it covers.
+    """
+    order = sorted(EVIDENCE)
+    facts = [tuple(EVIDENCE[k](q) for k in order) for q in people]  # each person's evidence, once
+    taken = {truth[a] for a in truth}
+    expected = float(len(linkable))
+    kinds: Counter[str] = Counter()
+    wanted: dict[frozenset[str], list[int]] = {}
+    for a, pid in truth.items():
+        if a in linkable:
+            continue
+        kinds[" + ".join(sorted(told[a])) or "nothing (pseudonyms only)"] += 1
+        if told[a]:
+            wanted.setdefault(told[a], []).append(pid)
+        else:
+            expected += 1.0 / (len(people) - len(taken) + 1)
+    for known, pids in wanted.items():
+        at = [order.index(k) for k in sorted(known)]
+
+        def key(pid: int, at: list[int] = at) -> tuple[str, ...]:
+            return tuple(facts[pid][i] for i in at)
+
+        needed = {key(pid) for pid in pids}
+        heads = {k[0] for k in needed}  # a cheap first filter: most persons differ on it
+        everyone = Counter(
+            k for k in (key(q) for q in range(len(people)) if facts[q][at[0]] in heads) if k in needed
+        )
+        linked = Counter(k for k in (key(t) for t in taken) if k in needed)
+        expected += sum(1.0 / (everyone[key(pid)] - linked[key(pid)] + 1) for pid in pids)
+    return expected / max(1, len(truth)), kinds
+
+
+def names_alone(people: list[Person], accounts: list[AccountInput]) -> dict[int, int]:
+    """The one person whose folded first and last name (either order) equal an observed name of
+    the account, and whose birth year equals the one a username spells if any — where exactly one
+    fits: linking on a name alone, the rule Veilleur refuses."""
+    index: dict[tuple[str, str], list[Person]] = {}
+    for p in people:
+        index.setdefault((fold(p.first), fold(p.last)), []).append(p)
+    out: dict[int, int] = {}
+    for a in accounts:
+        year = birth_year(*a.usernames)
+        found: set[int] = set()
+        for raw in a.names:
+            n = split_name(raw)
+            for key in ((n.first, n.last), (n.last, n.first)):
+                if key[0] and key[1]:
+                    found |= {
+                        q.pid
+                        for q in index.get((key[0], key[1]), ())
+                        if year is None or q.birth[:4] == str(year)
+                    }
+        if len(found) == 1:
+            out[a.account_id] = found.pop()
+    return out
+
+
 def score(answers: dict[int, int], truth: dict[int, int]) -> dict[str, float]:
     right = sum(1 for a, p in answers.items() if truth.get(a) == p)
     return {
@@ -371,8 +457,12 @@ def main() -> None:
             & {e.split("@")[0] for e in [people[truth[a.account_id]].email] if e}
         )
     }
-    del people
     gen_s = time.monotonic() - t
+    t = time.monotonic()
+    bound, evidence = ceiling(people, truth, linkable, g.told)
+    by_name = names_alone(people, accounts)
+    bound_s = time.monotonic() - t
+    del people
     print(
         f"generated {len(accounts):,} accounts ({len(truth):,} of a person, {len(linkable):,} sharing a "
         f"phone or e-mail user name with it), {len(records):,} identity records in {gen_s:.1f} s; "
@@ -409,6 +499,7 @@ def main() -> None:
         "linker, high or medium": score(medium_up, truth),
         "linker, any proposal": score(anyp, truth),
         "naive exact join": score(naive_answers, truth),
+        "linker + a unique name alone": score({**by_name, **anyp}, truth),
     }
     print(f"\nmodel: trained={model.trained}, prior={model.prior:.3g} ({model.prior_share_basis})")
     for line in model.training:
@@ -421,6 +512,13 @@ def main() -> None:
         f"(inputs + linker {prep_s + link_s:.1f} s); naive join {naive_s:.1f} s"
     )
     print(f"peak RSS (whole process, generator included): {rss_mib():,.0f} MiB\n")
+    print(
+        f"ceiling on recall for any method, at any precision: {bound:.4f} ({bound_s:.1f} s); "
+        f"accounts sharing no identifier with their person, by what their names and usernames tell:"
+    )
+    for kind, n in evidence.most_common():
+        print(f"  {kind}: {n:,}")
+    print()
     print(f"{'method':28} {'answers':>9} {'right':>9} {'precision':>10} {'recall':>8}")
     for name, res in results.items():
         figures = f"{res['answers']:>9,} {res['right']:>9,} {res['precision']:>10.4f} {res['recall']:>8.4f}"
@@ -429,13 +527,13 @@ def main() -> None:
     print(
         f"\nrecall of high-confidence links, accounts sharing a phone or e-mail user name: {rec_linkable:.4f}"
     )
-    wrong = Counter()
+    wrong: Counter[str] = Counter()
     for a, p in high.items():
         if a not in truth:
             wrong["family-phone decoy (high)" if a in family else "other decoy (high)"] += 1
         elif truth[a] != p:
             wrong["wrong person (high)"] += 1
-    missed = Counter()
+    missed: Counter[str] = Counter()
     for a, p in truth.items():
         if high.get(a) == p:
             continue
