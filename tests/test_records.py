@@ -24,6 +24,10 @@ from veilleur.cli import cli
 from veilleur.custody import audit
 from veilleur.demo.generate import generate_demo_case
 from veilleur.ingest.importer import ImportOptions, import_export
+from veilleur.linking.aliases import find_aliases
+from veilleur.linking.persons import identifier_citation
+from veilleur.linking.settings import LinkSettings
+from veilleur.outputs.dossier import DossierContext, account_dossier, render_html
 from veilleur.records import (
     SCHEMAS,
     RecordError,
@@ -233,6 +237,57 @@ def test_returns_import_normalised(case: Case, tmp_path: Path, fmt: str) -> None
     ]
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_source_ports_are_kept_apart_from_the_address_and_shown_with_it(
+    case: Case, tmp_path: Path, fmt: str
+) -> None:
+    # Two subscribers behind one carrier-grade NAT address, at the same time: the operator's return
+    # gives the port in a column or with the address, as operators write it.
+    rows = [
+        {
+            "account": "user111",
+            "kind": "ip",
+            "value": "203.0.113.9:51234",
+            "first_seen": "1772482445",
+            "last_seen": "1772486000",
+        },
+        {
+            "account": "user222",
+            "kind": "ip",
+            "value": "203.0.113.9",
+            "port": "443",
+            "first_seen": "1772482500",
+        },
+        {"account": "user222", "kind": "ip", "value": "[2001:DB8::1]:8443", "first_seen": "1772482600"},
+        {"account": "user111", "kind": "ip", "value": "198.51.100.7", "first_seen": "1772482700"},
+    ]
+    import_records(case, write(tmp_path / "returns", fmt, rows), kind="returns", operator="analyst")
+    with case.engine.connect() as conn:
+        found = return_identifiers(conn)
+        aliases = find_aliases(conn, found, LinkSettings(alias_low=0.5))
+        ctx = DossierContext.build(conn, "analyst")
+        one = next(i for i in found if i.account_key == "telegram:user:111" and i.port)
+        dossier = account_dossier(conn, one.account_id or 0, ctx)
+    assert [(i.value, i.port, i.shown) for i in found] == [
+        ("203.0.113.9", 51234, "203.0.113.9:51234"),
+        ("203.0.113.9", 443, "203.0.113.9:443"),
+        ("2001:db8::1", 8443, "[2001:db8::1]:8443"),
+        ("198.51.100.7", None, "198.51.100.7"),
+    ]
+    assert identifier_citation(one)["port"] == 51234
+    # The same address is one value to compare; the reason names both ports.
+    (pair,) = aliases
+    (reason,) = pair.reasons
+    assert reason.name == "shared_ip"
+    assert "203.0.113.9 at overlapping times, ports 51234 and 443" in reason.value
+    assert [(r["kind"], r["value"], r["first"]) for r in dossier["returns"]] == [
+        ("ip", "203.0.113.9:51234", 1772482445),
+        ("ip", "198.51.100.7", 1772482700),
+    ]
+    assert all("return import #" in r["source"] for r in dossier["returns"])
+    assert "203.0.113.9:51234" in render_html(dossier)
+
+
 def test_returns_use_the_accounts_the_case_holds(case: Case, tmp_path: Path) -> None:
     with case.engine.begin() as conn:
         known = conn.execute(
@@ -418,10 +473,10 @@ MALFORMED: list[tuple[str, str, str, bytes, str, str | None, str]] = [
         "r.json",
         _j(
             {"account": 1, "kind": "ip", "value": "192.0.2.1"},
-            {"account": 1, "kind": "ip", "value": "192.0.2.2", "port": 5},
+            {"account": 1, "kind": "ip", "value": "192.0.2.2", "carrier": "Orange"},
         ),
         "item 2",
-        "port",
+        "carrier",
         "unknown column",
     ),
     (
@@ -569,13 +624,31 @@ MALFORMED: list[tuple[str, str, str, bytes, str, str | None, str]] = [
         "IPv4 or IPv6",
     ),
     (
-        "IP with port",
+        "IP with a port out of range",
         "returns",
         "r.csv",
-        (R_HEAD + "user111,ip,203.0.113.3:5060,,\n").encode(),
+        (R_HEAD + "user111,ip,203.0.113.3:70000,,\n").encode(),
         "line 2",
         "value",
-        "no port",
+        "not a port",
+    ),
+    (
+        "IP and port column disagree",
+        "returns",
+        "r.csv",
+        b"account,kind,value,port\nuser111,ip,192.0.2.1,5060\nuser111,ip,203.0.113.3:5060,5061\n",
+        "line 3",
+        "port",
+        "(5060) and the port column (5061) differ",
+    ),
+    (
+        "port of a phone number",
+        "returns",
+        "r.csv",
+        b"account,kind,value,port\nuser111,phone,+33612345678,5060\n",
+        "line 2",
+        "port",
+        "applies only to kind ip",
     ),
     (
         "bad e-mail",
@@ -990,6 +1063,7 @@ def test_exporter_identifiers_from_a_full_account_export(
         "citation",
         "as_stated",
         "normalised",
+        "port",
     }
 
 
@@ -1026,6 +1100,15 @@ def test_other_normalisers() -> None:
     assert norm.ip(" 2001:DB8::0:1 ") == "2001:db8::1"
     assert norm.ip("::ffff:192.0.2.5") == "192.0.2.5"
     assert norm.ip("192.0.2.5") == "192.0.2.5"
+    assert norm.ip_with_port("192.0.2.5:5060") == ("192.0.2.5", 5060)
+    assert norm.ip_with_port("[2001:db8::0:1]:443") == ("2001:db8::1", 443)
+    assert norm.ip_with_port("[2001:db8::1]") == ("2001:db8::1", None)
+    assert norm.ip_with_port("2001:db8::1") == ("2001:db8::1", None)  # all colons: no port
+    assert norm.ip_with_port("[::ffff:192.0.2.5]:80") == ("192.0.2.5", 80)
+    for bad in ("192.0.2.5:0", "192.0.2.5:65536", "192.0.2.5:", "[2001:db8::1]:x", "2001:db8::1:99999"):
+        with pytest.raises(norm.Invalid):
+            norm.ip_with_port(bad)
+    assert [norm.port(p) for p in ("1", 65535, " 443 ")] == [1, 65535, 443]
     for bad in ("192.0.2", "192.0.2.256", "[2001:db8::1]", "192.0.2.0/24", "010.0.0.1"):
         with pytest.raises(norm.Invalid):
             norm.ip(bad)

@@ -110,6 +110,15 @@ def _overlap(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> bool:
     return any(x[0] <= y[1] and y[0] <= x[1] for x in a for y in b)
 
 
+def _ports(a: list[AccountIdentifier], b: list[AccountIdentifier]) -> str:
+    """The source ports the returns give on each side, if any: what the operator needs to tell
+    two subscribers behind one carrier-grade NAT address apart."""
+    pa, pb = sorted({i.port for i in a if i.port}), sorted({i.port for i in b if i.port})
+    if not pa and not pb:
+        return ""
+    return f", ports {', '.join(map(str, pa)) or 'not stated'} and {', '.join(map(str, pb)) or 'not stated'}"
+
+
 class _Found:
     def __init__(self) -> None:
         self.reasons: dict[tuple[int, int], list[AliasReason]] = defaultdict(list)
@@ -155,7 +164,8 @@ def _identifiers(found: _Found, identifiers: list[AccountIdentifier]) -> None:
                     ip_reasons[(a, b)].append(
                         AliasReason(
                             "shared_ip",
-                            f"{value} at overlapping times (weak: carrier-grade NAT, shared Wi-Fi)",
+                            f"{value} at overlapping times{_ports(holders[a], holders[b])} "
+                            "(weak: carrier-grade NAT, shared Wi-Fi)",
                             W_IP,
                             records,
                         )

@@ -42,6 +42,8 @@ def identifier_citation(i: AccountIdentifier) -> dict[str, Any]:
         "place": c.place,
         "import_id": c.import_id,
     }
+    if i.port is not None:
+        out["port"] = i.port
     if c.byte_offset is not None:
         out["byte_offset"] = c.byte_offset
     if i.first_utc is not None or i.last_utc is not None:

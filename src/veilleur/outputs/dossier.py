@@ -39,8 +39,10 @@ from veilleur.custody.audit import position
 from veilleur.custody.evidence import now_iso
 from veilleur.linking import persons_of
 from veilleur.matching.results import Hit, current_run, display_names
+from veilleur.records.identifiers import with_port
 from veilleur.sources.telegram_common import iso_utc
 from veilleur.store.schema import (
+    account_identifiers,
     account_names,
     accounts,
     case_meta,
@@ -50,6 +52,7 @@ from veilleur.store.schema import (
     identity_records,
     messages,
     person_attributes,
+    record_imports,
 )
 
 __all__ = [
@@ -223,6 +226,22 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
             )
         )
     ]
+    a = account_identifiers
+    returns = [
+        {
+            "kind": r.kind,
+            "value": with_port(r.value, r.port),
+            "first": r.first_utc,
+            "last": r.last_utc,
+            "source": f"return import #{r.import_id}, evidence #{r.evidence_id}, {r.place}",
+        }
+        for r in conn.execute(
+            select(a, record_imports.c.evidence_id)
+            .join(record_imports, record_imports.c.id == a.c.import_id)
+            .where(a.c.account_id == account_id)
+            .order_by(a.c.kind, a.c.first_utc, a.c.id)
+        )
+    ]
     first, last, n, n_chats = conn.execute(
         select(
             func.min(messages.c.date_utc),
@@ -270,6 +289,7 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
         },
         "names": names,
         "identifiers": identifiers,
+        "returns": returns,
         "activity": {"first": first, "last": last, "messages": n, "chats": n_chats},
         "stats": {
             "roles": ", ".join(stats.roles) or "none",

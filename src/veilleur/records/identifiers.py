@@ -34,6 +34,14 @@ EXPORT_SECTIONS = {
 """The exporter_records sections read, and the kind of identifier each gives."""
 
 
+def with_port(value: str, port: int | None) -> str:
+    """An identifier as an analyst writes it: an IP address with its source port, if any
+    (``203.0.113.42:51234``, ``[2001:db8::1]:443``)."""
+    if port is None:
+        return value
+    return f"[{value}]:{port}" if ":" in value else f"{value}:{port}"
+
+
 @dataclass(frozen=True)
 class Citation:
     """Where an identifier was read.
@@ -74,6 +82,12 @@ class AccountIdentifier:
     citation: Citation
     as_stated: str | None = None
     normalised: bool = True
+    port: int | None = None
+    """An IP address's source port, where the return gives one (carrier-grade NAT)."""
+
+    @property
+    def shown(self) -> str:
+        return with_port(self.value, self.port)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +111,7 @@ def return_identifiers(conn: Connection) -> list[AccountIdentifier]:
             first_utc=r.first_utc,
             last_utc=r.last_utc,
             citation=Citation("return", r.evidence_id, r.place, r.import_id, r.id),
+            port=r.port,
         )
         for r in rows
     ]

@@ -52,7 +52,7 @@ BATCH = 5000
 """Rows written at once: the most held in memory."""
 HEAD = 4096
 
-_IDENTIFIER_COLUMNS = ("import_id", "account_id", "kind", "value", "first_utc", "last_utc", "place")
+_IDENTIFIER_COLUMNS = ("import_id", "account_id", "kind", "value", "port", "first_utc", "last_utc", "place")
 _IDENTITY_COLUMNS = (
     "import_id",
     "person_id",
@@ -262,6 +262,7 @@ class _Import:
                     self._account(v["account"]),
                     v["kind"],
                     v["value"],
+                    v.get("port"),
                     v.get("first_seen"),
                     v.get("last_seen"),
                     row.place,

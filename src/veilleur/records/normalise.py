@@ -11,7 +11,9 @@ says where it is (file, line or item, field).
   read as international (``33612345678``, the form Telegram and operators give) are read so.
   A number must be *possible* (its length fits its country); a valid number is preferred.
 * IP addresses: IPv4 or IPv6 (:mod:`ipaddress`), in canonical text (IPv6 compressed, lower-case;
-  an IPv4-mapped IPv6 address as its IPv4 address). No port, no brackets, no prefix length.
+  an IPv4-mapped IPv6 address as its IPv4 address); no prefix length. A source port, as operators
+  write it behind carrier-grade NAT (``203.0.113.42:51234``, ``[2001:db8::1]:443``), is split off
+  (:func:`ip_with_port`).
 * e-mail addresses: trimmed and lower-cased; exactly one ``@``, a local part, a domain of
   dot-separated labels, no spaces.
 * times: ISO 8601 with a UTC offset (``2026-03-02T21:14:05+01:00``, ``…Z``) or epoch seconds,
@@ -151,12 +153,39 @@ def ip(value: Any) -> str:
         addr = ipaddress.ip_address(s)
     except ValueError:
         hint = ""
-        if s.startswith("[") or s.count(":") == 1 or "/" in s:
-            hint = " (give the address alone: no port, brackets or prefix length)"
+        if s.startswith("[") or s.count(":") == 1:
+            hint = " (an address with a port is written 203.0.113.42:51234 or [2001:db8::1]:443)"
+        elif "/" in s:
+            hint = " (give the address alone: no prefix length)"
         raise Invalid("not an IPv4 or IPv6 address" + hint) from None
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         return str(addr.ipv4_mapped)
     return str(addr)
+
+
+_BRACKETED = re.compile(r"\[([^\]]+)\](?::(\d+))?")
+_V4_PORT = re.compile(r"([\d.]+):(\d+)")
+
+
+def port(value: Any) -> int:
+    """A TCP/UDP port, 1–65535."""
+    s = str(value) if isinstance(value, int) and not isinstance(value, bool) else text(value)
+    if not s.isascii() or not s.isdigit() or not 1 <= int(s) <= 65535:
+        raise Invalid("not a port: a whole number from 1 to 65535")
+    return int(s)
+
+
+def ip_with_port(value: Any) -> tuple[str, int | None]:
+    """An IP address in canonical text and its source port if written with it.
+
+    ``203.0.113.42:51234`` and ``[2001:db8::1]:443`` (RFC 3986's brackets, as operators write an
+    IPv6 address with a port) carry one; a bare IPv6 address is all colons and carries none."""
+    s = text(value)
+    m = _BRACKETED.fullmatch(s) or _V4_PORT.fullmatch(s)
+    if m is None:
+        return ip(s), None
+    address = ip(m.group(1))
+    return address, (port(m.group(2)) if m.group(2) is not None else None)
 
 
 def email(value: Any) -> str:

@@ -361,7 +361,11 @@ def _reader(col: Column, values: dict[str, Any], region: str) -> Any:
     if t == "account":
         return norm.account
     if t == "identifier":
+        if values["kind"] == "ip":  # (address, port written with it): split in _cross_checks
+            return norm.ip_with_port
         return lambda v: norm.identifier(values["kind"], v, region)
+    if t == "port":
+        return norm.port
     if t == "timestamp":
         return norm.timestamp
     if t == "date":
@@ -394,6 +398,18 @@ def _each(fn: Callable[[str], str], items: list[str]) -> list[str]:
 
 def _cross_checks(kind: RecordKind, values: dict[str, Any], place: str, name: str) -> None:
     if kind == "returns":
+        if isinstance(values["value"], tuple):
+            values["value"], written = values["value"]
+            stated = values.get("port")
+            if written is not None and stated is not None and written != stated:
+                raise RecordError(
+                    f"the port written in value ({written}) and the port column ({stated}) differ",
+                    file=name,
+                    place=place,
+                    field="port",
+                )
+            if written is not None:
+                values["port"] = written
         first, last = values.get("first_seen"), values.get("last_seen")
         if first is not None and last is not None and last < first:
             raise RecordError("last_seen is before first_seen", file=name, place=place, field="last_seen")

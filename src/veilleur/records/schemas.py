@@ -21,6 +21,7 @@ ValueType = Literal[
     "choice",
     "account",
     "identifier",
+    "port",
     "timestamp",
     "birth_date",
     "date",
@@ -71,10 +72,20 @@ RETURNS: tuple[Column, ...] = (
     Column(
         "value",
         "identifier",
-        "The phone number, IP address or e-mail address, normalised by `kind` (see Normalisation).",
+        "The phone number, IP address or e-mail address, normalised by `kind` (see Normalisation). "
+        "An IP address may carry its source port: `203.0.113.42:51234`, `[2001:db8::1]:443`.",
         "203.0.113.42",
         required=True,
         max_length=320,
+    ),
+    Column(
+        "port",
+        "port",
+        "The source port of an IP address, 1–65535: behind carrier-grade NAT the operator names the "
+        "subscriber only from the address, the port and the time. Kind `ip` only; where `value` "
+        "also gives a port, both must agree.",
+        "51234",
+        only_for=("ip",),
     ),
     Column(
         "first_seen",

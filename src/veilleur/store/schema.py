@@ -571,6 +571,8 @@ account_identifiers = Table(
     Column("first_utc", BigInteger),
     Column("last_utc", BigInteger),
     Column("place", String(64), nullable=False),
+    # An IP address's source port, where the return gives one (carrier-grade NAT) — migration 0009.
+    Column("port", Integer),
 )
 Index("ix_account_identifiers_value", account_identifiers.c.kind, account_identifiers.c.value)
 Index("ix_account_identifiers_account", account_identifiers.c.account_id)
