@@ -12,11 +12,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
+
+from sqlalchemy import select
 
 from matched_demo import Matched
 from veilleur.analysis.exchanges import Exchange, flagged_exchanges, forward_chain
-from veilleur.analysis.graph import analyse_network, chat_timeline
+from veilleur.analysis.graph import admin_actions, analyse_network, chat_timeline
 from veilleur.analysis.jurisdiction import jurisdictions
 from veilleur.analysis.network import exchanged_with, exchanges_in_chat
 from veilleur.analysis.propagation import media_items, possibly_new_material
@@ -25,6 +28,7 @@ from veilleur.demo.check import check_network, store_key
 from veilleur.demo.scenario import build_case
 from veilleur.outputs.dossier import write_all_dossiers
 from veilleur.outputs.packages import write_packages
+from veilleur.store.schema import messages
 
 
 def exchanges(m: Matched) -> list[Exchange]:
@@ -148,6 +152,24 @@ def test_roles_volumes_centrality_and_timelines(matched: Matched) -> None:
     hugo = by_label(matched, ex)["F1"].recipients[0].account_id
     assert na.accounts[hugo].roles == ("receiver",)
     assert any("administrator" in s.roles for s in na.accounts.values())
+    # A member who left (Telegram writes it as removing themself) did no administration by leaving;
+    # the administrator who removed another member did.
+    with matched.case.engine.connect() as conn:
+        service = conn.execute(
+            select(
+                messages.c.chat_id, messages.c.sender_id, messages.c.sender_name, messages.c.details
+            ).where(messages.c.kind == "service", messages.c.action == "remove_members")
+        ).all()
+        counted = admin_actions(conn, {r.chat_id for r in service})
+    by_themself = [r for r in service if json.loads(r.details)["members"] == [r.sender_name]]
+    by_admin = [r for r in service if r not in by_themself]
+    assert by_themself and by_admin
+    for r in by_themself:
+        assert counted.get(r.sender_id, Counter())["remove_members"] == sum(
+            1 for x in by_admin if x.sender_id == r.sender_id
+        )
+    for r in by_admin:
+        assert counted[r.sender_id]["remove_members"] >= 1
     # The group poster reaches every member; the central account sits between Léa and Théo.
     assert c.degree_centrality > 0 and c.betweenness > 0
     assert c.community is not None and na.communities

@@ -12,7 +12,9 @@ Roles are explainable counts, not a model: each comes with the numbers behind it
 * **requester** — a flagged file was sent in reply to one of its messages (text indicators of
   requests come with the text analysis);
 * **administrator** — performed administrative actions in a chat (created it, invited or removed
-  members, changed its title or photo, pinned messages), from service messages.
+  members, changed its title or photo, pinned messages), from service messages. A member who
+  leaves, or adds themself, is written by Telegram as removing or inviting themself: that is no
+  administration.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import orjson
 from sqlalchemy import Connection, func, select
 
 from veilleur.analysis.exchanges import Exchange
@@ -33,6 +36,7 @@ __all__ = [
     "AccountStats",
     "NetworkAnalysis",
     "account_timeline",
+    "admin_actions",
     "analyse_network",
     "build_graph",
     "chat_timeline",
@@ -50,6 +54,35 @@ ADMIN_ACTIONS = (
     "delete_group_photo",
     "pin_message",
 )
+
+
+SELF_OR_ADMIN = ("invite_members", "remove_members")
+"""Actions that are administration when they name others, and joining or leaving when the actor
+names only themself (Telegram writes a member who leaves as removing themself)."""
+
+
+def admin_actions(conn: Connection, chat_ids: Iterable[int]) -> dict[int, Counter[str]]:
+    """Per account, its administrative actions (:data:`ADMIN_ACTIONS`) in these chats, from
+    service messages; inviting or removing only themself is not counted (:data:`SELF_OR_ADMIN`)."""
+    out: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    chats = sorted(set(chat_ids))
+    for i in range(0, len(chats), 900):
+        for sender, action, name, details in conn.execute(
+            select(messages.c.sender_id, messages.c.action, messages.c.sender_name, messages.c.details).where(
+                messages.c.chat_id.in_(chats[i : i + 900]),
+                messages.c.kind == "service",
+                messages.c.action.in_(ADMIN_ACTIONS),
+                messages.c.sender_id.is_not(None),
+            )
+        ):
+            if action not in SELF_OR_ADMIN or not _on_themself(name, details):
+                out[sender][action] += 1
+    return dict(out)
+
+
+def _on_themself(actor: str | None, details: str | None) -> bool:
+    named = (orjson.loads(details) if details else {}).get("members") or []
+    return bool(actor) and bool(named) and all(n == actor for n in named)
 
 
 @dataclass
@@ -144,20 +177,9 @@ def analyse_network(
             r.seen(e.date_utc)
         if e.reply_to_sender_id is not None and e.reply_to_sender_id != e.sender_id:
             of(e.reply_to_sender_id).requested += 1
-    chats = sorted({e.chat_id for e in exchanges})
-    for i in range(0, len(chats), 900):
-        for sender, action, n in conn.execute(
-            select(messages.c.sender_id, messages.c.action, func.count())
-            .where(
-                messages.c.chat_id.in_(chats[i : i + 900]),
-                messages.c.kind == "service",
-                messages.c.action.in_(ADMIN_ACTIONS),
-                messages.c.sender_id.is_not(None),
-            )
-            .group_by(messages.c.sender_id, messages.c.action)
-        ):
-            if sender in stats or sender in g:
-                of(sender).admin_actions[action] += n
+    for sender, actions in admin_actions(conn, {e.chat_id for e in exchanges}).items():
+        if sender in stats or sender in g:
+            of(sender).admin_actions.update(actions)
     if len(g):
         for a, v in nx.degree_centrality(g).items():
             of(a).degree_centrality = v
