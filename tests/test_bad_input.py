@@ -14,6 +14,7 @@ import os
 import random
 import stat
 import struct
+import subprocess
 import sys
 import zipfile
 import zlib
@@ -43,7 +44,7 @@ from veilleur.demo.tdesktop_json import (
     Peer,
     Photo,
 )
-from veilleur.errors import BadInput, UnsafeInput, VeilleurError
+from veilleur.errors import BadInput, CaseError, UnsafeInput, VeilleurError
 from veilleur.ingest.importer import ImportOptions, ImportResult, import_export
 from veilleur.model.records import MessageRecord, SourceRecord
 from veilleur.sources import container as container_mod
@@ -1223,3 +1224,38 @@ def test_cli_import_error_is_one_line_with_file_and_place(
     file = str((folder / "result.json").resolve())
     at = data.index(b'"message 7 ')
     assert err == f"error: {file}: byte {at}: file ends inside a string (truncated?)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Two imports at once
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from veilleur.case import open_case
+case = open_case(Path(sys.argv[1]))
+with case.exclusive("import"):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_second_import_at_the_same_time_is_refused_and_a_dead_holder_frees_the_case(
+    stored: Stored, tmp_path: Path
+) -> None:
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(stored.case.root)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "held"
+        folder = tmp_path / "second"
+        write_export(folder, chat_id=901, n=3, title="Second")
+        with pytest.raises(CaseError, match="another import into this case is running"):
+            run(stored.case, folder)
+        assert scalar(stored.case, select(func.count()).select_from(imports)) == 1  # nothing begun
+        assert_intact(stored)
+    finally:
+        other.kill()  # as a crash would: the operating system (or PostgreSQL) drops the lock
+        other.wait()
+    assert run(stored.case, folder).status == "complete"

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import getpass
 import os
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, insert
+from filelock import FileLock, Timeout
+from sqlalchemy import Engine, insert, text
 
 from veilleur.custody.audit import AuditPosition, record, witness, witness_path
 from veilleur.errors import CaseError
@@ -63,6 +67,49 @@ class Case:
             where = record(conn, action, operator=operator, subject=subject, details=details)
         witness(self, where)
         return where
+
+    @contextmanager
+    def exclusive(self, task: str) -> Iterator[None]:
+        """Hold the case's lock for ``task`` (``import``) while the block runs; refuse at once,
+        with a :class:`CaseError`, when another process holds it.
+
+        An import allocates row ids in its own process (for speed), so two imports into one case
+        at the same time would collide. The lock is the operating system's: a lock file in the case
+        folder (SQLite), or a PostgreSQL session advisory lock on the case's database (a team's
+        database may be reached from several case folders). Either is released when its holder
+        ends, however it ends: a crashed import leaves no stale lock behind.
+        """
+        if self.engine.dialect.name == "postgresql":
+            key = zlib.crc32(f"veilleur:{task}".encode())
+            with self.engine.connect() as conn:
+                got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                conn.commit()
+                if not got:
+                    raise CaseError(
+                        f"another {task} into this case is running (PostgreSQL advisory lock {key} is held); "
+                        f"one {task} at a time: wait for it to finish",
+                        file=str(self.root),
+                    )
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+            return
+        path = self.root / f".{task}.lock"
+        lock = FileLock(path)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise CaseError(
+                f"another {task} into this case is running (it holds {path.name}); "
+                f"one {task} at a time: wait for it to finish",
+                file=str(self.root),
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def close(self) -> None:
         if "engine" in self.__dict__:

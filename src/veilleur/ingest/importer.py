@@ -121,10 +121,12 @@ def _register_all(
 def import_export(
     case: Case, path: Path, options: ImportOptions, progress: Progress | None = None
 ) -> ImportResult:
-    """Import the Telegram Desktop export at ``path`` (folder, zip, result.json or messages.html)."""
+    """Import the Telegram Desktop export at ``path`` (folder, zip, result.json or messages.html).
+
+    One import at a time per case (:meth:`Case.exclusive`): a second is refused at once."""
     container = open_container(path)
     try:
-        with _gc_paused():
+        with case.exclusive("import"), _gc_paused():
             return _Import(case, container, options, progress, path).run()
     finally:
         container.close()
