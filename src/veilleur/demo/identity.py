@@ -56,7 +56,7 @@ def write_identity_records(case: Case, out_dir: Path) -> dict[str, Any]:
                 "telegram",
                 central.id,
                 "ip",
-                "203.0.113.42",
+                "203.0.113.42:51234",  # behind carrier-grade NAT the operator gives the source port
                 "2026-05-01T08:00:00+02:00",
                 "2026-05-12T21:00:00+02:00",
             ],
