@@ -603,18 +603,22 @@ def test_cli_run_show_and_reveal(imported: Case) -> None:
 def test_text_edited_away_between_two_exports_is_still_scanned_and_cited_from_its_export(
     imported: Case, tmp_path: Path
 ) -> None:
-    # A second export, a day later: the intent edited into something bland, the request kept but
-    # reworded around the same words, the profession unchanged.
-    later = {5: "merci pour hier, à bientôt", 6: "cherche des vidéos d'enfants stp"}
+    # A second export, a day later: the intent edited into something bland, the request kept with
+    # a word added, the daughter's age changed (the same disclosure reworded), the rest unchanged.
+    later = {
+        5: "merci pour hier, à bientôt",
+        6: "cherche des vidéos d'enfants stp",
+        1: "Bonjour ! Ma fille de 7 ans adore l'école.",
+    }
     import_export(imported, write_export(tmp_path / "later", later), ImportOptions("importer"))
     with imported.engine.connect() as conn:
         first_evidence = conn.execute(
-            select(messages.c.evidence_id).where(messages.c.message_id == 1)
+            select(messages.c.evidence_id).where(messages.c.message_id == 2)
         ).scalar()
         shown_now = dict(conn.execute(select(messages.c.message_id, messages.c.text)).all())
     assert shown_now[5] == later[5]  # the message row shows the edited text
     report = run_indicators(imported, operator="analyst")
-    assert report.earlier_versions == 2 and report.hits_in_earlier_versions == 1
+    assert report.earlier_versions == 3 and report.hits_in_earlier_versions == 1
     assert report.hits == 12 and report.by_indicator["intent"] == 1  # nothing lost, nothing twice
     with imported.engine.connect() as conn:
         hits = hits_for(conn)
@@ -627,11 +631,12 @@ def test_text_edited_away_between_two_exports_is_still_scanned_and_cited_from_it
         alice = account_id(imported, "telegram:user:3")
         ranked = hits_for(conn, account_id=alice, indicator="intent")
     assert intent.version == 1 and intent.message_id == 5
-    assert intent.evidence_id == version_evidence == first_evidence  # cited from the first export
+    assert intent.evidence_id == version_evidence == first_evidence  # the first export (message 2 is in it)
     assert "version 1 (edited away since)" in intent.citation
     assert [h.id for h in ranked] == [intent.id]
-    request = next(h for h in hits if h.message_id == 6)
-    assert request.version is None  # still in the current text: found there, once
+    for kept in (6, 1):  # still in the current text, or reworded there: found there, once
+        assert [h.version for h in hits if h.message_id == kept] == [None]
+    assert next(h for h in hits if h.message_id == 1).snippet == "Ma fille de 7 ans"
     # The reveal reads the version the hit was found in, and logs which.
     shown = reveal(imported, intent.id, operator="reviewer", reason="edited-away intent")
     assert shown == "⟦je veux rencontrer ta fille seul⟧"

@@ -10,8 +10,8 @@ one before it.
 
 Then the earlier versions of edited messages (``message_versions``: a message seen with another
 text in an earlier export) are scanned too. What a sender wrote and later edited away is still what
-they wrote; a hit found there that the current text does not also hold (same rule, same words) is
-stored with its ``version``, and is cited from the export that showed that version.
+they wrote; a hit found there, by a rule that the current text does not also match, is stored with
+its ``version``, and is cited from the export that showed that version.
 
 Hits are offsets, never copies: the text stays in ``messages.text`` (or ``message_versions.text``)
 and is cut out when it may be shown (:mod:`veilleur.analysis.indicators.hits`).
@@ -167,9 +167,10 @@ def _rows(report: IndicatorReport, pk: int, found: list[Match], version: int | N
 def _earlier_versions(
     conn: Connection, matcher: Matcher, report: IndicatorReport
 ) -> Iterator[tuple[int, int, list[Match]]]:
-    """Per earlier version of an edited message, the hits its text holds that neither the current
-    text nor an earlier version of the same message already holds (same rule, same words): a
-    disclosure kept through three edits is one hit, in the version that first showed it."""
+    """Per earlier version of an edited message, the hits of rules that neither the current text
+    nor an earlier version of the same message already matched: a disclosure kept, or reworded,
+    through three edits is one hit — on the current text if it still holds it, else in the version
+    that first showed it. (Its other wordings stay readable in ``message_versions``.)"""
     v = message_versions
     query = (
         select(v.c.message_pk, v.c.version, v.c.text, messages.c.text)
@@ -177,7 +178,7 @@ def _earlier_versions(
         .where(v.c.text != messages.c.text, v.c.text != "")
     )
     seen_pk: int | None = None
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     after = (-1, -1)
     while True:
         page = conn.execute(
@@ -192,14 +193,11 @@ def _earlier_versions(
             if pk != seen_pk:
                 seen_pk = pk
                 counted, matcher.stats = matcher.stats, ScanStats()  # scanned and counted already
-                seen = {(m.rule.id, current[m.start : m.end]) for m in matcher.scan(current)}
+                seen = {m.rule.id for m in matcher.scan(current)}
                 matcher.stats = counted
-            new = []
-            for m in matcher.scan(text):
-                said = (m.rule.id, text[m.start : m.end])
-                if said not in seen:
-                    seen.add(said)
-                    new.append(m)
+            found = matcher.scan(text)
+            new = [m for m in found if m.rule.id not in seen]
+            seen |= {m.rule.id for m in found}
             if new:
                 yield int(pk), int(version), new
         if len(page) < PAGE:
