@@ -20,8 +20,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageOps
 from sqlalchemy import func, select
@@ -52,7 +50,6 @@ from veilleur.store.schema import (
     media,
     media_hashes,
     media_pdq_dihedral,
-    metadata,
     video_frame_hashes,
 )
 
@@ -489,28 +486,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(case: Case, demo: tuple[Pat
 
 
 # ------------------------------------------------------------------------------------------------
-# Schema and command line
-
-
-def test_migration_creates_exactly_the_declared_tables(case: Case) -> None:
-    mine = {"media_hashes", "media_pdq_dihedral", "video_frame_hashes"}
-    with case.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
-
-    def table_of(diff: Any) -> str | None:
-        for item in diff if isinstance(diff, list) else [diff]:
-            for part in item[1:]:
-                name = getattr(part, "name", None) if not isinstance(part, str) else None
-                table = getattr(part, "table", None)
-                if table is not None and table.name in mine:
-                    return str(table.name)
-                if name in mine:
-                    return str(name)
-                if isinstance(part, str) and part in mine:
-                    return part
-        return None
-
-    assert [d for d in diffs if table_of(d)] == []
+# Command line (the schema: tests/test_store_contract.py)
 
 
 def test_cli_hash_prints_counts_only(tmp_path: Path) -> None:
