@@ -39,6 +39,7 @@ from veilleur.custody.audit import position
 from veilleur.custody.evidence import now_iso
 from veilleur.linking import persons_of
 from veilleur.matching.results import Hit, current_run, display_names
+from veilleur.outputs.pdf import write_pdf
 from veilleur.records.identifiers import with_port
 from veilleur.sources.telegram_common import iso_utc
 from veilleur.store.schema import (
@@ -380,8 +381,6 @@ def write_dossier(
     conn: Connection, account_id: int, out_dir: Path, ctx: DossierContext, *, pdf: bool = True
 ) -> list[Path]:
     """Write ``<account key>.html`` (and ``.pdf``) under ``out_dir``; return the paths."""
-    from weasyprint import HTML  # loaded on first use: it is large
-
     data = account_dossier(conn, account_id, ctx)
     out_dir.mkdir(parents=True, exist_ok=True)
     html = render_html(data)
@@ -389,7 +388,7 @@ def write_dossier(
     paths = [base.with_suffix(".html")]
     paths[0].write_text(html, encoding="utf-8")
     if pdf:
-        HTML(string=html, base_url=None).write_pdf(base.with_suffix(".pdf"))
+        write_pdf(html, base.with_suffix(".pdf"))
         paths.append(base.with_suffix(".pdf"))
     return paths
 

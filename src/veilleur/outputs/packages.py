@@ -26,6 +26,7 @@ from veilleur.analysis.propagation import media_items, possibly_new_material
 from veilleur.case import Case
 from veilleur.matching.results import hits_by_account, hits_by_chat
 from veilleur.outputs.dossier import DossierContext, _env, _slug, participants, write_dossier
+from veilleur.outputs.pdf import write_pdf
 from veilleur.outputs.summary import case_summary
 from veilleur.store.schema import hash_list_versions, hash_lists, match_runs
 
@@ -95,13 +96,11 @@ def _count_by(items: list[Any], ctx: DossierContext) -> list[tuple[str, int]]:
 
 
 def _write(html: str, base: Path, pdf: bool) -> list[Path]:
-    from weasyprint import HTML
-
     base.parent.mkdir(parents=True, exist_ok=True)
     paths = [base.with_suffix(".html")]
     paths[0].write_text(html, encoding="utf-8")
     if pdf:
-        HTML(string=html).write_pdf(base.with_suffix(".pdf"))
+        write_pdf(html, base.with_suffix(".pdf"))
         paths.append(base.with_suffix(".pdf"))
     return paths
 
