@@ -165,15 +165,16 @@ def _rows(report: IndicatorReport, pk: int, found: list[Match], version: int | N
 
 
 def _earlier_versions(
-    conn: Connection, matcher: Matcher, report: IndicatorReport
+    conn: Connection, matcher: Matcher, report: IndicatorReport, current: dict[int, set[str]]
 ) -> Iterator[tuple[int, int, list[Match]]]:
     """Per earlier version of an edited message, the hits of rules that neither the current text
     nor an earlier version of the same message already matched: a disclosure kept, or reworded,
     through three edits is one hit — on the current text if it still holds it, else in the version
-    that first showed it. (Its other wordings stay readable in ``message_versions``.)"""
+    that first showed it. (Its other wordings stay readable in ``message_versions``.) ``current``:
+    the rules the current text of each edited message matched, from the first pass."""
     v = message_versions
     query = (
-        select(v.c.message_pk, v.c.version, v.c.text, messages.c.text)
+        select(v.c.message_pk, v.c.version, v.c.text)
         .join(messages, messages.c.id == v.c.message_pk)
         .where(v.c.text != messages.c.text, v.c.text != "")
     )
@@ -188,13 +189,10 @@ def _earlier_versions(
             .order_by(v.c.message_pk, v.c.version)
             .limit(PAGE)
         ).all()
-        for pk, version, text, current in page:
+        for pk, version, text in page:
             report.earlier_versions += 1
             if pk != seen_pk:
-                seen_pk = pk
-                counted, matcher.stats = matcher.stats, ScanStats()  # scanned and counted already
-                seen = {m.rule.id for m in matcher.scan(current)}
-                matcher.stats = counted
+                seen_pk, seen = pk, set(current.get(pk, ()))
             found = matcher.scan(text)
             new = [m for m in found if m.rule.id not in seen]
             seen |= {m.rule.id for m in found}
@@ -218,17 +216,20 @@ def run_indicators(case: Case, *, operator: str, matcher: Matcher | None = None)
         report = IndicatorReport(_next_run(conn), ruleset_digest(), len(matcher.rules))
         rows: list[tuple[Any, ...]] = []
         last: int | None = None
+        current: dict[int, set[str]] = {}  # rules matched in edited messages' current text
         while True:
-            query = select(messages.c.id, messages.c.text).where(messages.c.text != "")
+            query = select(messages.c.id, messages.c.text, messages.c.n_versions).where(messages.c.text != "")
             if last is not None:
                 query = query.where(messages.c.id > last)
             page = conn.execute(query.order_by(messages.c.id).limit(PAGE)).all()
-            for pk, text in page:
+            for pk, text, n_versions in page:
                 report.messages += 1
                 found = matcher.scan(text)
                 if found:
                     report.messages_with_hits += 1
                     rows.extend(_rows(report, pk, found, None))
+                    if n_versions > 1:
+                        current[pk] = {m.rule.id for m in found}
             if len(rows) >= BATCH:
                 insert_rows(conn, indicator_hits, _COLUMNS, rows)
                 report.hits += len(rows)
@@ -236,7 +237,7 @@ def run_indicators(case: Case, *, operator: str, matcher: Matcher | None = None)
             if len(page) < PAGE:
                 break
             last = int(page[-1][0])
-        for pk, version, found in _earlier_versions(conn, matcher, report):
+        for pk, version, found in _earlier_versions(conn, matcher, report, current):
             rows.extend(_rows(report, pk, found, version))
             report.hits_in_earlier_versions += len(found)
             if len(rows) >= BATCH:
