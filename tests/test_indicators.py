@@ -651,4 +651,4 @@ def test_text_edited_away_between_two_exports_is_still_scanned_and_cited_from_it
             ).scalar_one()
         )
     cited = json.dumps(factors["stated_intent"], ensure_ascii=False)
-    assert "#5" in cited and "version 1, edited away since" in cited
+    assert "#5" in cited and "version 1 (edited away since)" in cited

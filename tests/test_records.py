@@ -36,6 +36,7 @@ from veilleur.records import (
     return_identifiers,
 )
 from veilleur.records import normalise as norm
+from veilleur.records.identifiers import with_port
 from veilleur.records.schemas import markdown_table
 from veilleur.sources.telegram_common import utc_offset
 from veilleur.store.schema import (
@@ -268,7 +269,7 @@ def test_source_ports_are_kept_apart_from_the_address_and_shown_with_it(
         ctx = DossierContext.build(conn, "analyst")
         one = next(i for i in found if i.account_key == "telegram:user:111" and i.port)
         dossier = account_dossier(conn, one.account_id or 0, ctx)
-    assert [(i.value, i.port, i.shown) for i in found] == [
+    assert [(i.value, i.port, with_port(i.value, i.port)) for i in found] == [
         ("203.0.113.9", 51234, "203.0.113.9:51234"),
         ("203.0.113.9", 443, "203.0.113.9:443"),
         ("2001:db8::1", 8443, "[2001:db8::1]:8443"),

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, and_, func, insert, select
 
 from veilleur.analysis.exchanges import Exchange, flagged_exchanges
 from veilleur.analysis.indicators import current_run as current_indicator_run
+from veilleur.analysis.indicators.hits import edited_away
 from veilleur.analysis.jurisdiction import Jurisdiction, jurisdictions
 from veilleur.analysis.propagation import media_items, possibly_new_material
 from veilleur.case import Case
@@ -326,8 +327,7 @@ def _collect(conn: Connection, account_person: Mapping[int, int]) -> list[_Evide
             .join(chats, chats.c.id == messages.c.chat_id)
             .where(indicator_hits.c.run_id == run, messages.c.sender_id.is_not(None))
         ):
-            edited = f", version {version}, edited away since" if version is not None else ""
-            cite = f"{chat_title or chat_key} #{mid} (evidence #{ev_id}{edited})"
+            cite = f"{chat_title or chat_key} #{mid} (evidence #{ev_id}{edited_away(version)})"
             hits_by_account[sender].append(_Hit(hid, indicator, rule, confidence, date, cite))
     involved = {e.sender_id for e in exchanges if e.sender_id is not None}
     involved |= {p.account_id for e in exchanges if e.setting == "private" for p in e.recipients}

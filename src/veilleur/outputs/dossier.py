@@ -267,8 +267,7 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
                 "rule": h.rule,
                 "confidence": h.confidence,
                 "date": h.date_utc,
-                "where": f"{h.chat_title or h.chat_key} message {h.message_id}"
-                + (f" (version {h.version}, edited away since)" if h.version is not None else ""),
+                "where": f"{h.chat_title or h.chat_key} message {h.message_id}",  # citation: version
                 "text": h.snippet if not h.sensitive else None,
                 "citation": h.citation,
             }

@@ -85,10 +85,6 @@ class AccountIdentifier:
     port: int | None = None
     """An IP address's source port, where the return gives one (carrier-grade NAT)."""
 
-    @property
-    def shown(self) -> str:
-        return with_port(self.value, self.port)
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -31,7 +31,7 @@ from veilleur.errors import VeilleurError
 from veilleur.sources.telegram_common import iso_utc
 from veilleur.store.schema import accounts, chats, indicator_hits, message_versions, messages
 
-__all__ = ["CONTEXT", "HIDDEN", "IndicatorError", "IndicatorHit", "hits_for", "reveal"]
+__all__ = ["CONTEXT", "HIDDEN", "IndicatorError", "IndicatorHit", "edited_away", "hits_for", "reveal"]
 
 CONTEXT = 80
 """Characters of the message shown on each side of a revealed span."""
@@ -76,8 +76,7 @@ class IndicatorHit:
     @property
     def citation(self) -> str:
         where = f"byte {self.byte_offset}" if self.byte_offset is not None else f"page {self.page}"
-        edited = f", version {self.version} (edited away since)" if self.version is not None else ""
-        return f"evidence #{self.evidence_id}, {where}{edited}"
+        return f"evidence #{self.evidence_id}, {where}{edited_away(self.version)}"
 
     def shown_text(self) -> str:
         """What a view prints for the hit's text: the snippet, or why there is none."""
@@ -98,6 +97,11 @@ class IndicatorHit:
 @cache
 def _matcher() -> Matcher:
     return Matcher()
+
+
+def edited_away(version: int | None) -> str:
+    """What a citation adds for a hit found in an earlier version of its message."""
+    return f", version {version} (edited away since)" if version is not None else ""
 
 
 def _from_version(version_col: Any, message_col: Any) -> Any:
