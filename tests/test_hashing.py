@@ -12,6 +12,7 @@ import io
 import itertools
 import json
 import os
+import pickle
 import struct
 import zipfile
 import zlib
@@ -29,6 +30,7 @@ from veilleur.cli import cli
 from veilleur.custody.evidence import register_member, register_path
 from veilleur.demo.generate import generate_demo_case
 from veilleur.demo.media import detailed_image, make_mp4, synthetic_image
+from veilleur.errors import VeilleurError
 from veilleur.hashing import HashLimits, Reason, Status, hash_case_media, hash_file
 from veilleur.hashing.content import sniff
 from veilleur.hashing.pdq import (
@@ -39,6 +41,7 @@ from veilleur.hashing.pdq import (
     pdq_hex,
     pdq_of_image,
 )
+from veilleur.hashing.signals import HashFailure
 from veilleur.hashing.vpdq import vpdq_of_video
 from veilleur.hashing.worker import WorkerPool
 from veilleur.ingest.importer import ImportOptions, import_export
@@ -521,6 +524,19 @@ def test_a_worker_crash_costs_that_file_only(tmp_path: Path, monkeypatch: pytest
     assert (crashed.status, crashed.reason) == (Status.FAILED, Reason.WORKER_CRASHED)
     assert crashed.detail is not None and "signal 6" in crashed.detail
     assert {r.status for r in results.values()} == {Status.OK}
+
+
+def test_a_hash_failure_is_a_veilleur_error_that_crosses_processes_whole() -> None:
+    failure = HashFailure(Reason.CAPPED, "hashed up to 4 h", Status.PARTIAL)
+    assert isinstance(failure, VeilleurError)
+    back = pickle.loads(pickle.dumps(failure))  # what a worker's pipe does
+    assert type(back) is HashFailure
+    assert (back.reason, back.detail, back.status, str(back)) == (
+        Reason.CAPPED,
+        "hashed up to 4 h",
+        Status.PARTIAL,
+        "hashed up to 4 h",
+    )
 
 
 def test_other_libraries_cannot_make_truncated_pictures_pass(

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-import veilleur.sources.jsonscan as jsonscan
+import veilleur.jsonscan as jsonscan
 from veilleur.demo.tdesktop_json import JsonWriter, Message, Part, Peer
 from veilleur.errors import BadInput
-from veilleur.sources.jsonscan import JsonScanner
+from veilleur.jsonscan import JsonScanner
 
 CHUNKS = [1 << 22, 7, 3, 1]
 OBJECT, ARRAY = ("container", "{"), ("container", "[")  # tuples: no JSON value equals them
@@ -349,7 +349,7 @@ def test_layout_fast_path_gives_up_once_instead_of_per_value(monkeypatch: pytest
     """Closers that are not where Telegram puts them must not make every value re-scan ahead."""
     import io
 
-    import veilleur.sources.jsonscan as jsonscan
+    import veilleur.jsonscan as jsonscan
 
     monkeypatch.setattr(jsonscan, "CHUNK", 1024)
     monkeypatch.setattr(jsonscan, "FAST_WINDOW", 4 * 1024)

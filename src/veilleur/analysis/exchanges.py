@@ -30,7 +30,7 @@ from veilleur.analysis.membership import ChatMembership, Presence, load_membersh
 from veilleur.analysis.names import NameIndex, Resolution
 from veilleur.matching.results import FlaggedFile, Hit, Sighting, current_run, flagged_files, sightings
 from veilleur.sources.telegram_common import parse_peer_id
-from veilleur.store.lookups import accounts_by_key
+from veilleur.store.lookups import CHUNK, accounts_by_key, chunks
 from veilleur.store.schema import chat_imports, exporter_records, messages
 
 __all__ = ["Exchange", "ExchangeIndex", "Party", "flagged_exchanges", "forward_chain", "index_exchanges"]
@@ -145,12 +145,12 @@ def index_exchanges(exchanges: Sequence[Exchange] | None) -> ExchangeIndex:
 def _owners(conn: Connection, chat_ids: list[int]) -> dict[int, set[int]]:
     """For each chat, the accounts whose full-account export held it (they are a party to it)."""
     out: defaultdict[int, set[int]] = defaultdict(set)
-    for i in range(0, len(chat_ids), 900):
+    for part in chunks(chat_ids):
         for chat_id, owner in conn.execute(
             select(chat_imports.c.chat_id, exporter_records.c.exporter_account_id)
             .join(exporter_records, exporter_records.c.import_id == chat_imports.c.import_id)
             .where(
-                chat_imports.c.chat_id.in_(chat_ids[i : i + 900]),
+                chat_imports.c.chat_id.in_(part),
                 exporter_records.c.section == "personal_information",
                 exporter_records.c.exporter_account_id.is_not(None),
             )
@@ -160,12 +160,11 @@ def _owners(conn: Connection, chat_ids: list[int]) -> dict[int, set[int]]:
 
 
 def _reply_senders(conn: Connection, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int | None]:
-    wanted = sorted(pairs)
     out: dict[tuple[int, int], int | None] = {}
-    for i in range(0, len(wanted), 400):
+    for part in chunks(pairs, CHUNK // 2):  # two variables a pair
         for chat_id, mid, sender in conn.execute(
             select(messages.c.chat_id, messages.c.message_id, messages.c.sender_id).where(
-                tuple_(messages.c.chat_id, messages.c.message_id).in_(wanted[i : i + 400])
+                tuple_(messages.c.chat_id, messages.c.message_id).in_(part)
             )
         ):
             out[(chat_id, mid)] = sender
@@ -178,7 +177,7 @@ def _origin(s: Sighting, names: NameIndex, by_key: dict[str, int]) -> Resolution
     details = orjson.loads(s.details) if s.details else {}
     peer = parse_peer_id(details.get("forwarded_from_id"))
     if peer is not None and peer.peer_id is not None:
-        key = f"telegram:{peer.kind}:{peer.peer_id}"
+        key = peer.key
         if key in by_key:
             return Resolution(s.forwarded_from or key, by_key[key], "forwarded_from_id of the message")
     if s.forwarded_from is None:
@@ -209,7 +208,7 @@ def flagged_exchanges(conn: Connection, run_id: int | None = None) -> ExchangeIn
         if s.details and "forwarded_from_id" in s.details:
             peer = parse_peer_id(orjson.loads(s.details).get("forwarded_from_id"))
             if peer is not None and peer.peer_id is not None:
-                forward_ids.add(f"telegram:{peer.kind}:{peer.peer_id}")
+                forward_ids.add(peer.key)
     by_key = accounts_by_key(conn, peer_keys | forward_ids)
     replies = _reply_senders(
         conn, {(s.chat_id, s.reply_to_message_id) for s in seen if s.reply_to_message_id is not None}

@@ -30,6 +30,7 @@ import orjson
 from sqlalchemy import Connection, func, select
 
 from veilleur.analysis.exchanges import Exchange
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import account_names, messages
 
 __all__ = [
@@ -65,11 +66,10 @@ def admin_actions(conn: Connection, chat_ids: Iterable[int]) -> dict[int, Counte
     """Per account, its administrative actions (:data:`ADMIN_ACTIONS`) in these chats, from
     service messages; inviting or removing only themself is not counted (:data:`SELF_OR_ADMIN`)."""
     out: defaultdict[int, Counter[str]] = defaultdict(Counter)
-    chats = sorted(set(chat_ids))
-    for i in range(0, len(chats), 900):
+    for part in chunks(chat_ids):
         for sender, action, name, details in conn.execute(
             select(messages.c.sender_id, messages.c.action, messages.c.sender_name, messages.c.details).where(
-                messages.c.chat_id.in_(chats[i : i + 900]),
+                messages.c.chat_id.in_(part),
                 messages.c.kind == "service",
                 messages.c.action.in_(ADMIN_ACTIONS),
                 messages.c.sender_id.is_not(None),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import orjson
 from sqlalchemy import Connection, select
 
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import exporter_records, identity_records
 
 __all__ = ["SOURCES", "UNKNOWN", "Jurisdiction", "jurisdictions"]
@@ -39,7 +40,7 @@ Source = Callable[[Connection, list[int]], dict[int, Jurisdiction]]
 
 def _from_sessions(conn: Connection, account_ids: list[int]) -> dict[int, Jurisdiction]:
     best: dict[int, tuple[int, Jurisdiction]] = {}
-    for i in range(0, len(account_ids), 900):
+    for part in chunks(account_ids):
         for owner, data, evidence_id, offset in conn.execute(
             select(
                 exporter_records.c.exporter_account_id,
@@ -48,7 +49,7 @@ def _from_sessions(conn: Connection, account_ids: list[int]) -> dict[int, Jurisd
                 exporter_records.c.byte_offset,
             ).where(
                 exporter_records.c.section == "sessions",
-                exporter_records.c.exporter_account_id.in_(account_ids[i : i + 900]),
+                exporter_records.c.exporter_account_id.in_(part),
             )
         ):
             d = orjson.loads(data)

@@ -26,8 +26,9 @@ import orjson
 from sqlalchemy import Connection, func, select
 
 from veilleur.analysis.names import NameIndex
-from veilleur.sources.telegram_common import iso_utc
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import messages
+from veilleur.timefmt import iso_utc
 
 __all__ = ["Activity", "ChatMembership", "MemberEvent", "Presence", "load_membership"]
 
@@ -143,8 +144,7 @@ def load_membership(
     names = names or NameIndex(conn)
     m = messages
     events: defaultdict[tuple[int, int], list[MemberEvent]] = defaultdict(list)
-    for i in range(0, len(wanted), 900):
-        chunk = wanted[i : i + 900]
+    for chunk in chunks(wanted):
         for chat_id, mid, sender, at, action, details in conn.execute(
             select(m.c.chat_id, m.c.message_id, m.c.sender_id, m.c.date_utc, m.c.action, m.c.details).where(
                 m.c.chat_id.in_(chunk),

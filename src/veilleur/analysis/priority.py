@@ -38,7 +38,6 @@ from veilleur.analysis.jurisdiction import Jurisdiction, jurisdictions
 from veilleur.analysis.propagation import media_items, possibly_new_material
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
-from veilleur.custody.evidence import now_iso
 from veilleur.errors import VeilleurError
 from veilleur.matching.results import display_names
 from veilleur.store.schema import (
@@ -53,6 +52,7 @@ from veilleur.store.schema import (
     ranking_entries,
     rankings,
 )
+from veilleur.timefmt import now_iso
 
 __all__ = [
     "Factor",

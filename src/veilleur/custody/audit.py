@@ -41,9 +41,9 @@ import orjson
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from veilleur.custody.evidence import now_iso
 from veilleur.errors import AuditError
 from veilleur.store.schema import audit_head, audit_log
+from veilleur.timefmt import now_iso
 
 if TYPE_CHECKING:
     from veilleur.case import Case

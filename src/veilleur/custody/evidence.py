@@ -7,34 +7,27 @@ is unchanged, changed or missing, in ``custody_events``.
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from sqlalchemy import Connection, insert, select
 
-from veilleur.sources.container import ExportContainer
+from veilleur.digests import sha256_file, sha256_stream
 from veilleur.store.schema import custody_events, evidence
-
-_CHUNK = 1 << 20
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+from veilleur.timefmt import now_iso
 
 
-def sha256_stream(f: BinaryIO) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    while chunk := f.read(_CHUNK):
-        h.update(chunk)
-        size += len(chunk)
-    return h.hexdigest(), size
+class Container(Protocol):
+    """What :func:`register_member` needs of an export's files (an ``ExportContainer`` has it):
+    custody reads them, and knows nothing of how a source lays them out."""
+
+    def open(self, rel: str) -> BinaryIO: ...
+
+    def original_path(self, rel: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -48,14 +41,13 @@ class Evidence:
 
 def register_path(conn: Connection, path: Path, *, kind: str, operator: str) -> Evidence:
     """Register a file given by path (a zip export as a whole)."""
-    with path.open("rb") as f:
-        digest, size = sha256_stream(f)
+    digest, size = sha256_file(path)
     return _register(conn, digest, size, str(path.resolve()), None, kind, None, operator)
 
 
 def register_member(
     conn: Connection,
-    container: ExportContainer,
+    container: Container,
     rel: str,
     *,
     kind: str,

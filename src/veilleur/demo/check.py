@@ -32,6 +32,7 @@ from veilleur.store.schema import (
     message_versions,
     messages,
 )
+from veilleur.timefmt import iso_utc
 
 __all__ = ["Mismatch", "check_ground_truth", "check_hits", "check_identity", "check_network", "store_key"]
 
@@ -369,11 +370,7 @@ class _Checker:
                 messages.c.chat_id == chat_id, messages.c.message_id.in_(ids)
             )
         ).one()
-
-        def iso(t: int | None) -> str | None:
-            return None if t is None else datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-        return iso(lo), iso(hi)
+        return iso_utc(lo), iso_utc(hi)
 
     def _coverage(self, skey: str, import_id: int) -> str | None:
         chat_id = self.chat_ids.get(skey)

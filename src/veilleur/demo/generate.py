@@ -118,6 +118,7 @@ from veilleur.demo.tdesktop_json import (
     SkipReason,
     local_iso,
 )
+from veilleur.timefmt import iso_utc
 
 __all__ = ["generate_demo_case"]
 
@@ -410,10 +411,6 @@ class _Export:
     usernames: dict[int, str] = field(default_factory=dict)
 
 
-def _iso(t: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
 # --------------------------------------------------------------------------------------------------
 # The four exports
 # --------------------------------------------------------------------------------------------------
@@ -673,8 +670,8 @@ def _case_facts(case: Case, exports: list[_Export]) -> dict[str, object]:
         "edited_messages": edited,
         "possibly_deleted": {gkey: gone},
         "central_account_id": f"user:{case.central.id}",
-        "first_message_utc": _iso(min(dates)),
-        "last_message_utc": _iso(max(dates)),
+        "first_message_utc": iso_utc(min(dates)),
+        "last_message_utc": iso_utc(max(dates)),
     }
 
 

@@ -13,14 +13,13 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
+from veilleur.digests import CHUNK
 from veilleur.hashing.signals import ContentType, HashLimits, SignalType
 
 if TYPE_CHECKING:
     from veilleur.hashing.content import Content
 
-__all__ = ["CHUNK", "CryptoDigests", "CryptoSignal", "digest_stream"]
-
-CHUNK = 1 << 20
+__all__ = ["CryptoDigests", "CryptoSignal", "digest_stream"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,10 @@ class CryptoDigests:
 
 
 def digest_stream(f: BinaryIO, keep_up_to: int = 0) -> tuple[CryptoDigests, bytes | None]:
-    """Hash a stream to its end; also return its bytes when it is no larger than ``keep_up_to``."""
+    """Hash a stream to its end; also return its bytes when it is no larger than ``keep_up_to``.
+
+    Its own loop rather than :func:`veilleur.digests.sha256_stream`: three digests and the kept
+    bytes come from the one read."""
     md5 = hashlib.md5(usedforsecurity=False)
     sha1 = hashlib.sha1(usedforsecurity=False)
     sha256 = hashlib.sha256()

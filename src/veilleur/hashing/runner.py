@@ -29,7 +29,6 @@ from sqlalchemy import Connection, delete, exists, func, insert, select
 
 from veilleur.case import Case
 from veilleur.custody.audit import AuditPosition, record, witness
-from veilleur.custody.evidence import now_iso
 from veilleur.hashing.hasher import HASHER_VERSION, FileHashes, Source
 from veilleur.hashing.signals import HashLimits, Status
 from veilleur.hashing.worker import Task, WorkerPool, hash_in_process
@@ -41,6 +40,7 @@ from veilleur.store.schema import (
     media_pdq_dihedral,
     video_frame_hashes,
 )
+from veilleur.timefmt import now_iso
 
 __all__ = ["HashReport", "Progress", "hash_case_media", "pending_media"]
 

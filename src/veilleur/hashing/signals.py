@@ -17,7 +17,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from veilleur.errors import VeilleurError
 
 if TYPE_CHECKING:
     from veilleur.hashing.content import Content
@@ -65,7 +67,7 @@ class Reason(StrEnum):
     ERROR = "error"  # an unexpected error in Veilleur itself (a bug: please report it)
 
 
-class HashFailure(Exception):
+class HashFailure(VeilleurError):
     """Raised by a signal type when the file cannot be hashed; recorded, never fatal to a run."""
 
     def __init__(self, reason: Reason, detail: str, status: Status = Status.FAILED) -> None:
@@ -73,6 +75,10 @@ class HashFailure(Exception):
         self.reason = reason
         self.detail = detail
         self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Hashing runs in worker processes: keep the reason and status across the pipe.
+        return (type(self), (self.reason, self.detail, self.status))
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, insert, select, union, update
 
 from veilleur.case import Case
 from veilleur.custody.audit import AuditPosition, record, witness
-from veilleur.custody.evidence import Evidence, now_iso, register_member, register_path
+from veilleur.custody.evidence import Evidence, register_member, register_path
 from veilleur.errors import VeilleurError
 from veilleur.ingest.pipeline import Item, prepared, prepared_in_child
 from veilleur.ingest.prepare import PreparedMessage
@@ -45,7 +45,6 @@ from veilleur.model.records import (
     Repair,
 )
 from veilleur.sources.container import ExportContainer, ZipContainer, open_container
-from veilleur.sources.telegram_common import iso_utc
 from veilleur.sources.telegram_json import read_json_export
 from veilleur.store.schema import (
     chat_imports,
@@ -56,6 +55,7 @@ from veilleur.store.schema import (
     message_sightings,
     messages,
 )
+from veilleur.timefmt import iso_utc, now_iso
 
 HTML_PAGE = re.compile(r"(?:^|/)messages(\d*)\.html$")
 CHAT_FOLDER = re.compile(r"^chats/chat_(\d+)/")

@@ -22,7 +22,6 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
-from veilleur.custody.evidence import now_iso
 from veilleur.errors import VeilleurError
 from veilleur.linking.aliases import find_aliases
 from veilleur.linking.model import link_persons
@@ -31,6 +30,7 @@ from veilleur.linking.settings import LinkSettings, parse_settings
 from veilleur.store.bulk import insert_rows
 from veilleur.store.lookups import account_keys
 from veilleur.store.schema import link_candidates, link_decisions, link_runs, persons
+from veilleur.timefmt import now_iso
 
 __all__ = [
     "Decision",

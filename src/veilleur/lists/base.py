@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, ClassVar, Literal
 
-from veilleur.errors import BadInput, VeilleurError
+from veilleur.errors import BadInput, InvalidValue, VeilleurError
 
 HashType = Literal["md5", "sha1", "sha256", "pdq", "photodna", "vpdq"]
 HASH_TYPES: tuple[HashType, ...] = ("md5", "sha1", "sha256", "pdq", "photodna", "vpdq")
@@ -81,7 +81,7 @@ class ListConflict(VeilleurError):
     """The import contradicts the list as stored: another kind or scheme, a version label reused."""
 
 
-class InvalidHash(ValueError):
+class InvalidHash(InvalidValue):
     """A hash value that is not what its type requires. The message never contains the value."""
 
 

@@ -39,14 +39,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import orjson
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
-from veilleur.custody.evidence import now_iso, sha256_stream
+from veilleur.digests import sha256_stream
 from veilleur.errors import BadInput
 from veilleur.lists.base import (
     HASH_TYPES,
@@ -62,12 +62,14 @@ from veilleur.lists.base import (
 )
 from veilleur.lists.formats import format_names, get_format, sniff_format
 from veilleur.store.bulk import insert_rows, update_rows
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import (
     hash_list_entries,
     hash_list_versions,
     hash_list_vpdq_features,
     hash_lists,
 )
+from veilleur.timefmt import now_iso
 
 BATCH = 5000
 """Entries per batch: the most held in memory, and loaded from the store, at once."""
@@ -75,7 +77,6 @@ VPDQ_FRAME_BATCH = 100_000
 """vPDQ frames per batch: a batch of long videos is written before it holds more frames than this
 (one value may hold up to :data:`~veilleur.lists.base.VPDQ_MAX_FRAMES`)."""
 HEAD = 1 << 16
-_IN_CHUNK = 900  # values per IN (...) clause, well under SQLite's variable limit
 
 _E = hash_list_entries
 _ENTRY_COLUMNS = (
@@ -93,7 +94,6 @@ _ENTRY_COLUMNS = (
 _F = hash_list_vpdq_features
 _FEATURE_COLUMNS = ("digest", "idx", "pdq", "quality", "timestamp_ms")
 _F_IN = "vpdq_features_in"  # PostgreSQL: this transaction's rows before they are merged in
-_T = TypeVar("_T")
 
 
 def _entry_value(hash_type: HashType, value: str) -> str:
@@ -261,11 +261,6 @@ def _unchanged(lst: Row[Any], ver: Row[Any]) -> ListImportReport:
         scheme=lst.category_scheme,
         kind=lst.kind,
     )
-
-
-def _chunks(items: Sequence[_T], n: int = _IN_CHUNK) -> Iterator[Sequence[_T]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
 
 
 _Attrs = tuple[str | None, str | None, str | None, str | None]  # category, series, flags, external id
@@ -516,7 +511,7 @@ class _VersionImport:
         for key in batch:
             by_type[key[0]].append(key[1])
         for hash_type, values in by_type.items():
-            for chunk in _chunks(values):
+            for chunk in chunks(values):
                 for row in conn.execute(
                     select(
                         _E.c.id,
@@ -559,7 +554,7 @@ class _VersionImport:
             ("id",),
             rewrites,
         )
-        for touched in _chunks(touches):
+        for touched in chunks(touches):
             conn.execute(update(_E).where(_E.c.id.in_(touched)).values(last_version_id=vid))
         if self.records_complete and not self.full:
             ids = sorted({attrs[3] for attrs in batch.values() if attrs[3] is not None})
@@ -574,7 +569,7 @@ class _VersionImport:
         the same rows.
         """
         digests = sorted(frames)
-        for chunk in _chunks(digests):
+        for chunk in chunks(digests):
             stored = set(
                 self.conn.execute(select(_F.c.digest).where(_F.c.digest.in_(chunk)).distinct()).scalars()
             )
@@ -606,7 +601,7 @@ class _VersionImport:
         batch, self.pending_deletions = self.pending_deletions, []
         r = self.report
         ids = sorted({d.external_id for d in batch if d.external_id is not None})
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             known = set(
                 self.conn.execute(
                     select(_E.c.external_id)
@@ -621,7 +616,7 @@ class _VersionImport:
         for key in keys:
             by_type[key[0]].append(key[1])
         for hash_type, values in by_type.items():
-            for vchunk in _chunks(values):
+            for vchunk in chunks(values):
                 r.withdrawn += self.conn.execute(
                     update(_E)
                     .where(
@@ -636,7 +631,7 @@ class _VersionImport:
     def _remove_by_ids(self, ids: Sequence[str], *, only_older: bool) -> int:
         """Mark active entries with these identifiers removed (``only_older``: not seen in this version)."""
         n = 0
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             where = [
                 _E.c.list_id == self.list_id,
                 _E.c.external_id.in_(chunk),

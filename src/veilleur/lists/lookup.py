@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from veilleur.lists.base import HashType
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import hash_list_entries, hash_lists
-
-_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -40,10 +39,8 @@ def exact_hits(conn: Connection, hash_type: HashType, values: Iterable[str]) -> 
     if hash_type == "vpdq":
         raise ValueError("vPDQ entries are matched by frame distance, not exact lookup")
     e, lists = hash_list_entries, hash_lists
-    wanted = sorted({v.lower() for v in values})
     hits: dict[str, list[ListHit]] = {}
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
+    for chunk in chunks(v.lower() for v in values):
         rows = conn.execute(
             select(e.c.value, e.c.id, e.c.external_id, e.c.category, lists.c.id, lists.c.name, lists.c.kind)
             .join(lists, lists.c.id == e.c.list_id)

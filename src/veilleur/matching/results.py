@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, and_, func, select
 
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import (
     account_names,
     accounts,
@@ -165,9 +166,8 @@ class Sighting:
 
 def sightings(conn: Connection, sha256s: Iterable[str]) -> list[Sighting]:
     """Every message carrying one of ``sha256s`` (as the file itself or its thumbnail), in time order."""
-    wanted = sorted(set(sha256s))
     out: list[Sighting] = []
-    for i in range(0, len(wanted), 900):
+    for part in chunks(sha256s):
         rows = conn.execute(
             select(
                 evidence.c.sha256,
@@ -194,7 +194,7 @@ def sightings(conn: Connection, sha256s: Iterable[str]) -> list[Sighting]:
             .join(messages, messages.c.id == media.c.message_pk)
             .join(chats, chats.c.id == messages.c.chat_id)
             .outerjoin(accounts, accounts.c.id == messages.c.sender_id)
-            .where(evidence.c.sha256.in_(wanted[i : i + 900]))
+            .where(evidence.c.sha256.in_(part))
         )
         out.extend(Sighting(*r) for r in rows)  # type: ignore[call-arg]
     # One message may carry the file twice (two exports' copies): keep one sighting per message.

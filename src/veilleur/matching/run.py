@@ -40,7 +40,6 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
-from veilleur.custody.evidence import now_iso
 from veilleur.hashing.pdq import MATCH_THRESHOLD
 from veilleur.lists.base import HashType
 from veilleur.lists.lookup import exact_hits
@@ -48,6 +47,7 @@ from veilleur.lists.vpdq import active_vpdq_entries
 from veilleur.matching.pdq_index import PdqIndex, hex_to_words
 from veilleur.matching.video import Frame, VideoThresholds, match_videos
 from veilleur.store.bulk import insert_rows
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import (
     hash_list_entries,
     hash_list_versions,
@@ -58,6 +58,7 @@ from veilleur.store.schema import (
     media_pdq_dihedral,
     video_frame_hashes,
 )
+from veilleur.timefmt import now_iso
 
 __all__ = ["MatchOptions", "MatchReport", "match_case"]
 
@@ -376,10 +377,9 @@ def _rows(
 ) -> list[tuple[Any, ...]]:
     e = hash_list_entries
     entries: dict[int, Any] = {}
-    wanted = sorted({h.entry_id for h in hits})
-    for i in range(0, len(wanted), 900):
+    for part in chunks(h.entry_id for h in hits):
         for r in conn.execute(
-            select(e.c.id, e.c.list_id, e.c.external_id, e.c.category).where(e.c.id.in_(wanted[i : i + 900]))
+            select(e.c.id, e.c.list_id, e.c.external_id, e.c.category).where(e.c.id.in_(part))
         ):
             entries[r.id] = r
     kind_of = {eid: lists[r.list_id].kind for eid, r in entries.items()}

@@ -36,12 +36,10 @@ from veilleur.analysis.indicators import hits_for
 from veilleur.analysis.network import Counterpart, exchanged_with
 from veilleur.case import Case
 from veilleur.custody.audit import position
-from veilleur.custody.evidence import now_iso
 from veilleur.linking import persons_of
 from veilleur.matching.results import Hit, current_run, display_names
 from veilleur.outputs.pdf import write_pdf
 from veilleur.records.identifiers import with_port
-from veilleur.sources.telegram_common import iso_utc
 from veilleur.store.schema import (
     account_identifiers,
     account_names,
@@ -55,6 +53,7 @@ from veilleur.store.schema import (
     person_attributes,
     record_imports,
 )
+from veilleur.timefmt import iso_utc, now_iso
 
 __all__ = [
     "DossierContext",

@@ -32,7 +32,8 @@ from sqlalchemy import Connection, insert, select, update
 
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
-from veilleur.custody.evidence import now_iso, register_path, sha256_stream
+from veilleur.custody.evidence import register_path
+from veilleur.digests import sha256_stream
 from veilleur.errors import BadInput
 from veilleur.records import normalise as norm
 from veilleur.records.readers import RecordError, Row, detect_format, read_rows
@@ -47,6 +48,7 @@ from veilleur.store.schema import (
     persons,
     record_imports,
 )
+from veilleur.timefmt import now_iso
 
 BATCH = 5000
 """Rows written at once: the most held in memory."""

@@ -37,6 +37,8 @@ from typing import Any
 
 import phonenumbers
 
+from veilleur.errors import InvalidValue
+
 DEFAULT_REGION = "FR"
 MAX_EPOCH = 32_503_680_000  # 3000-01-01: a larger number is no time in seconds (milliseconds?)
 _PHONE_CHARS = re.compile(r"\(?\+?[\d\s().\-/]+")
@@ -55,7 +57,7 @@ TRUE = frozenset({"true", "yes", "y", "1", "oui", "o", "vrai"})
 FALSE = frozenset({"false", "no", "n", "0", "non", "faux"})
 
 
-class Invalid(ValueError):
+class Invalid(InvalidValue):
     """A value that cannot be read as its column's type; the message says what is expected."""
 
 

@@ -24,9 +24,9 @@ from typing import IO, Any
 import orjson
 
 from veilleur.errors import BadInput
+from veilleur.jsonscan import JsonScanner
 from veilleur.records import normalise as norm
 from veilleur.records.schemas import Column, RecordKind, columns, header_name
-from veilleur.sources.jsonscan import JsonScanner
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _MAX_FIELD = 1 << 20

@@ -120,10 +120,3 @@ def local_to_utc(local_iso: str, offset: timezone | None) -> tuple[int, TimeBasi
     if offset is None:
         return int(naive.replace(tzinfo=UTC).timestamp()), "local_unknown_offset"
     return int(naive.replace(tzinfo=offset).timestamp()), "local_with_offset"
-
-
-def iso_utc(epoch: int | None) -> str | None:
-    """Epoch seconds as an ISO 8601 UTC string, the form every output uses."""
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

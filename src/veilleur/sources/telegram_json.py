@@ -2,7 +2,7 @@
 
 Both layouts are read: a single-chat export (the root *is* the dialog) and a full-account export
 (``personal_information``, ``contacts``, ``sessions``…, then ``chats.list`` and
-``left_chats.list``). The file is streamed with :class:`~veilleur.sources.jsonscan.JsonScanner`,
+``left_chats.list``). The file is streamed with :class:`~veilleur.jsonscan.JsonScanner`,
 so memory is bounded by one message whatever the file size, and every record carries the byte
 offset of its first byte. Key order is not relied upon.
 """
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import timezone
 from typing import Any
 
+from veilleur.jsonscan import JsonScanner
 from veilleur.model.records import (
     ChatRecord,
     Entity,
@@ -30,7 +31,6 @@ from veilleur.model.records import (
     TimeBasis,
 )
 from veilleur.sources.container import ExportContainer
-from veilleur.sources.jsonscan import JsonScanner
 from veilleur.sources.telegram_common import (
     CHAT_TYPE_KIND,
     GROUP_TYPES,

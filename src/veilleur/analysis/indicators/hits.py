@@ -28,8 +28,8 @@ from veilleur.analysis.indicators.run import current_run
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
 from veilleur.errors import VeilleurError
-from veilleur.sources.telegram_common import iso_utc
 from veilleur.store.schema import accounts, chats, indicator_hits, message_versions, messages
+from veilleur.timefmt import iso_utc
 
 __all__ = ["CONTEXT", "HIDDEN", "IndicatorError", "IndicatorHit", "edited_away", "hits_for", "reveal"]
 

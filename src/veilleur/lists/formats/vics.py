@@ -17,7 +17,7 @@ list gives, e.g. ``"1"``), ``Series``, ``MediaID`` (the entry's identifier) and,
 
 Property names are matched case-insensitively. The profile in the context (``US``, ``UK``,
 ``CUSTOM``) is the category scheme the file declares. The document is read with
-:class:`~veilleur.sources.jsonscan.JsonScanner`: one ``Media`` record in memory at a time, and
+:class:`~veilleur.jsonscan.JsonScanner`: one ``Media`` record in memory at a time, and
 errors name the byte offset.
 """
 
@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from veilleur.errors import BadInput
+from veilleur.jsonscan import JsonScanner
 from veilleur.lists.base import (
     HashType,
     InvalidHash,
@@ -41,7 +42,6 @@ from veilleur.lists.base import (
     normalise_hash,
     uk_grade,
 )
-from veilleur.sources.jsonscan import JsonScanner
 
 _CONTEXT = re.compile(
     r"DataModels/(?P<version>\d+(?:\.\d+)*)\.xml(?:/(?P<profile>[^/#$]+))?(?:/\$metadata)?#(?P<set>\w+)",

@@ -13,12 +13,10 @@ own record (``match_runs.lists``), and :data:`veilleur.lists.LIST_TABLES` are ne
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from itertools import groupby
 from pathlib import Path
@@ -27,9 +25,12 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Connection, select
 
+from veilleur.digests import sha256_file
 from veilleur.errors import VeilleurError
 from veilleur.matching.results import current_run
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import account_names, accounts, case_meta, match_runs, messages
+from veilleur.timefmt import now_iso_seconds
 
 __all__ = [
     "MANIFEST",
@@ -61,10 +62,6 @@ def veilleur_version() -> str:
         return "unknown"
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def clean_text(s: str) -> str:
     """``s`` with any lone surrogate (which UTF-8 cannot encode) written as ``\\udXXX``."""
     try:
@@ -72,16 +69,6 @@ def clean_text(s: str) -> str:
     except UnicodeEncodeError:
         return s.encode("utf-8", "backslashreplace").decode("utf-8")
     return s
-
-
-def sha256_file(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
 
 
 def run_lists(conn: Connection, run_id: int | None) -> list[dict[str, Any]]:
@@ -185,7 +172,7 @@ class ExportFiles:
         manifest = {
             "format": self.format,
             "description": self.description,
-            "generated_at": utc_now(),
+            "generated_at": now_iso_seconds(),
             "veilleur_version": veilleur_version(),
             "case": case_name,
             "matching_run_id": self.run_id,
@@ -203,14 +190,9 @@ class ExportFiles:
 
 def message_texts(conn: Connection, pks: Collection[int]) -> dict[int, str]:
     """The text of each message, by message primary key."""
-    wanted = sorted(set(pks))
     out: dict[int, str] = {}
-    for i in range(0, len(wanted), 900):
-        out.update(
-            conn.execute(
-                select(messages.c.id, messages.c.text).where(messages.c.id.in_(wanted[i : i + 900]))
-            ).all()
-        )
+    for part in chunks(pks):
+        out.update(conn.execute(select(messages.c.id, messages.c.text).where(messages.c.id.in_(part))).all())
     return out
 
 
@@ -274,9 +256,8 @@ def account_records(conn: Connection, ids: Collection[int] | None = None) -> Ite
     """Every account (or those of ``ids``) by id, streamed, each with its names in the order they
     were first seen; the latest display name and username are the ones last seen."""
     if ids is not None:
-        wanted = sorted(ids)
-        for i in range(0, len(wanted), 900):
-            yield from _account_records(conn, wanted[i : i + 900])
+        for part in chunks(ids):
+            yield from _account_records(conn, part)
         return
     yield from _account_records(conn, None)
 

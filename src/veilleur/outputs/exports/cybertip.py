@@ -50,8 +50,9 @@ from veilleur.outputs.exports.base import (
     message_texts,
     resolve_run,
 )
-from veilleur.sources.telegram_common import iso_utc
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import accounts, chats
+from veilleur.timefmt import iso_utc
 
 __all__ = ["CHAT_CLIENT", "MAX_LISTED", "write_cybertip"]
 
@@ -181,12 +182,11 @@ def _file_name(key: str, taken: dict[str, str]) -> str:
 
 def _chats(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str, int | None, str | None]]:
     """key, type, platform id and title of each chat."""
-    wanted = sorted(ids)
     out: dict[int, tuple[str, str, int | None, str | None]] = {}
-    for i in range(0, len(wanted), 900):
+    for part in chunks(ids):
         for r in conn.execute(
             select(chats.c.id, chats.c.key, chats.c.type, chats.c.peer_id, chats.c.title).where(
-                chats.c.id.in_(wanted[i : i + 900])
+                chats.c.id.in_(part)
             )
         ):
             out[r.id] = (r.key, r.type, r.peer_id, r.title)

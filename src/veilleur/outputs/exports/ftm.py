@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -67,7 +66,9 @@ from veilleur.outputs.exports.base import (
     message_texts,
     resolve_run,
 )
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import chats
+from veilleur.timefmt import iso_utc
 
 __all__ = ["MEDIA_PLACEHOLDER", "entity_id", "write_ftm"]
 
@@ -81,9 +82,9 @@ def entity_id(kind: str, key: str) -> str:
 
 
 def _date(epoch: int | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    """FtM dates carry no zone designator: the UTC time as :func:`iso_utc` writes it, less its Z."""
+    iso = iso_utc(epoch)
+    return None if iso is None else iso.removesuffix("Z")
 
 
 def _entity(schema: str, id_: str, props: dict[str, Iterable[Any]]) -> dict[str, Any]:
@@ -233,12 +234,11 @@ def write_ftm(conn: Connection, out_dir: Path, *, run_id: int | None = None) -> 
 
 
 def _folders(conn: Connection, exchanges: Sequence[Exchange]) -> dict[int, dict[str, Any]]:
-    ids = sorted({e.chat_id for e in exchanges})
     out: dict[int, dict[str, Any]] = {}
-    for i in range(0, len(ids), 900):
+    for part in chunks(e.chat_id for e in exchanges):
         for r in conn.execute(
             select(chats.c.id, chats.c.key, chats.c.type, chats.c.title, chats.c.peer_id, chats.c.platform)
-            .where(chats.c.id.in_(ids[i : i + 900]))
+            .where(chats.c.id.in_(part))
             .order_by(chats.c.id)
         ):
             service = _service(r.platform)

@@ -48,9 +48,9 @@ from veilleur.outputs.exports.base import (
     resolve_run,
     run_lists,
 )
-from veilleur.sources.telegram_common import iso_utc
-from veilleur.store.lookups import account_keys
+from veilleur.store.lookups import account_keys, chunks
 from veilleur.store.schema import accounts, chats, evidence, matches, messages
+from veilleur.timefmt import iso_utc
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -205,13 +205,10 @@ def message_rows(conn: Connection, run_id: int | None = None) -> Iterator[Row]:
 
 
 def _evidence_sha256(conn: Connection, ids: set[int]) -> dict[int, str]:
-    wanted = sorted(ids)
     out: dict[int, str] = {}
-    for i in range(0, len(wanted), 900):
+    for part in chunks(ids):
         out.update(
-            conn.execute(
-                select(evidence.c.id, evidence.c.sha256).where(evidence.c.id.in_(wanted[i : i + 900]))
-            ).all()
+            conn.execute(select(evidence.c.id, evidence.c.sha256).where(evidence.c.id.in_(part))).all()
         )
     return out
 

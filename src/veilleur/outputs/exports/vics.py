@@ -32,6 +32,7 @@ from sqlalchemy import Connection, select
 
 from veilleur.matching.results import FlaggedFile, flagged_files
 from veilleur.outputs.exports.base import ExportError, ExportFiles, resolve_run
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import evidence, hash_lists, media_hashes
 
 __all__ = ["CONTEXTS", "FILE_NAME", "most_severe", "write_vics"]
@@ -145,9 +146,8 @@ def write_vics(
 
 
 def _hashes(conn: Connection, shas: list[str]) -> dict[str, Any]:
-    wanted = sorted(set(shas))
     out: dict[str, Any] = {}
-    for i in range(0, len(wanted), 900):
+    for part in chunks(shas):
         for r in conn.execute(
             select(
                 media_hashes.c.sha256,
@@ -157,7 +157,7 @@ def _hashes(conn: Connection, shas: list[str]) -> dict[str, Any]:
                 evidence.c.relpath,
             )
             .outerjoin(evidence, evidence.c.id == media_hashes.c.evidence_id)
-            .where(media_hashes.c.sha256.in_(wanted[i : i + 900]))
+            .where(media_hashes.c.sha256.in_(part))
         ):
             out[r.sha256] = r
     return out
