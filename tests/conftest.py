@@ -30,6 +30,35 @@ def _pg_available() -> str | None:
         return str(e)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _installation_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The installation's user store in a folder of the test run, never the tester's own."""
+    saved = os.environ.get("VEILLEUR_HOME")
+    os.environ["VEILLEUR_HOME"] = str(tmp_path_factory.mktemp("veilleur-home"))
+    yield
+    if saved is None:
+        os.environ.pop("VEILLEUR_HOME", None)
+    else:
+        os.environ["VEILLEUR_HOME"] = saved
+
+
+def add_member(case: Case, user: str, role: str = "analyst") -> None:
+    """Make ``user`` a member of ``case`` with ``role``, as set-up of a test about something else:
+    written straight into ``case_members``, so that the audit log's numbering the test checks is
+    that of what it tests (the audited way, ``veilleur.app.set_member``, is tested in test_app)."""
+    from sqlalchemy import insert, select
+
+    from veilleur.store.schema import case_members
+
+    with case.engine.begin() as conn:
+        if conn.execute(select(case_members.c.role).where(case_members.c.user_name == user)).first():
+            return
+        conn.execute(
+            insert(case_members),
+            {"user_name": user, "role": role, "added_by": "test set-up", "added_at": "2026-01-01T00:00:00Z"},
+        )
+
+
 @pytest.fixture(scope="session")
 def pg_admin() -> str:
     problem = _pg_available()

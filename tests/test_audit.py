@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
+from conftest import add_member
 from veilleur.case import Case
 from veilleur.cli import cli
 from veilleur.custody.audit import (
@@ -106,6 +107,7 @@ def witness_lines(case: Case) -> list[tuple[int, str]]:
 
 
 def invoke(case: Case, *args: str, operator: str = "viewer") -> Any:
+    add_member(case, operator, "lead")
     return CliRunner().invoke(cli, ["--case", str(case.root), "--operator", operator, *args])
 
 
@@ -213,7 +215,7 @@ def test_cli_views_are_logged_before_they_are_shown(case: Case, tmp_path: Path) 
 def test_audit_show_and_verify_commands(logged: Case) -> None:
     res = invoke(logged, "audit", "show", "--json", "--limit", "3")
     assert res.exit_code == 0, res.output
-    shown = json.loads(res.output)
+    shown = json.loads(res.output)["entries"]
     assert [e["seq"] for e in shown] == [4, 5, 6]  # newest last
     assert shown[-1]["details"] == {"i": 4} and shown[-1]["subject"] == "account 4"
     res = invoke(logged, "audit", "verify")

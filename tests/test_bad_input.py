@@ -1219,7 +1219,7 @@ def test_cli_import_error_is_one_line_with_file_and_place(
     monkeypatch.setenv("COLUMNS", "40")
     with pytest.raises(SystemExit) as info:
         cli.main()
-    assert info.value.code == 2
+    assert info.value.code == 3  # ExitCode.ERROR
     err = capsys.readouterr().err.strip()
     file = str((folder / "result.json").resolve())
     at = data.index(b'"message 7 ')

@@ -411,5 +411,5 @@ def test_demo_command(tmp_path: Path) -> None:
     other.mkdir()
     (other / "keep.txt").write_text("mine", encoding="utf-8")
     refused = CliRunner().invoke(cli, ["--operator", "tester", "demo", "--out", str(other)])
-    assert refused.exit_code == 2
+    assert refused.exit_code == 3 and "not a Veilleur demo folder" in refused.output
     assert (other / "keep.txt").read_text(encoding="utf-8") == "mine"

@@ -19,8 +19,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+import veilleur.jsonscan as jsonscan
 import veilleur.lists.importer as importer
-import veilleur.sources.jsonscan as jsonscan
+from conftest import add_member
 from listfixtures import (
     Synth,
     SynthVideo,
@@ -523,6 +524,7 @@ def test_malformed_files_fail_naming_file_and_place_and_change_nothing(case: Cas
 def test_lists_show_and_import_print_no_hash_values(case: Case, tmp_path: Path) -> None:
     runner = CliRunner()
     base = ["--case", str(case.root), "--operator", "analyst"]
+    add_member(case, "analyst")
     listing = write_vics2_casefile(tmp_path / "case.json", ENTRIES)
     imported = runner.invoke(
         cli, [*base, "lists", "import", str(listing), "--name", "VIC US", "--source", "VIC"]
@@ -544,7 +546,7 @@ def test_lists_show_and_import_print_no_hash_values(case: Case, tmp_path: Path) 
         for h in ALL5:
             assert _values(e, h) not in out
     assert "vic us" in out and "false positives" in out and "negative" in out and "delta" in out
-    summaries = {s["name"]: s for s in orjson.loads(shown_json.output)}
+    summaries = {s["name"]: s for s in orjson.loads(shown_json.output)["lists"]}
     assert summaries["VIC US"]["active"]["md5"] == {"1": 4, "2": 4, "3": 4}
     assert summaries["false positives"]["kind"] == "negative"
     assert summaries["NCMEC"]["versions"][0]["full"] is False

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
+from conftest import add_member
 from veilleur.analysis.indicators import (
     HIDDEN,
     RULES,
@@ -380,6 +381,7 @@ def account_id(case: Case, key: str) -> int:
 
 
 def invoke(case: Case, *args: str, operator: str = "analyst") -> Any:
+    add_member(case, operator, "analyst")
     return CliRunner().invoke(cli, ["--case", str(case.root), "--operator", operator, *args])
 
 
@@ -575,14 +577,14 @@ def test_cli_run_show_and_reveal(imported: Case) -> None:
             last = tail(conn, 1)[0]
         assert (last.action, last.operator) == ("view.indicators", "analyst")
     assert "[hidden" in invoke(imported, "indicators", "show").output
-    shown = json.loads(invoke(imported, "indicators", "show", "--json").output)
+    shown = json.loads(invoke(imported, "indicators", "show", "--json").output)["hits"]
     assert {h["snippet"] for h in shown if not h["hidden"]} >= {"Je suis instit", "I work as a teacher"}
     assert all(h["snippet"] is None for h in shown if h["hidden"])
     res = invoke(imported, "indicators", "show", "--account", "user:4", "--indicator", "request", "--json")
-    assert [h["rule"] for h in json.loads(res.output)] == ["fr.request.new_stuff"]
+    assert [h["rule"] for h in json.loads(res.output)["hits"]] == ["fr.request.new_stuff"]
     with imported.engine.connect() as conn:
         last = tail(conn, 1)[0]
-    assert last.subject == "user:4" and last.details_value()["indicator"] == "request"
+    assert last.subject == "telegram:user:4" and last.details_value()["indicator"] == "request"
     request = next(h for h in shown if h["rule"] == "en.request.material_child")
     res = invoke(imported, "indicators", "reveal", str(request["id"]), operator="reviewer")
     assert res.exit_code != 0 and "--reason" in res.output and "pics" not in res.output

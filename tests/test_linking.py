@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from conftest import add_member
 from veilleur.case import Case
 from veilleur.cli import cli
 from veilleur.custody.audit import entries
@@ -526,13 +527,14 @@ def test_settings_accepted_and_saved(population: Case) -> None:
 def test_cli(population: Case) -> None:
     runner = CliRunner()
     base = ["--case", str(population.root), "--operator", "cli-tester"]
+    add_member(population, "cli-tester")
     done = runner.invoke(cli, [*base, "link", "run", "--json"])
     assert done.exit_code == 0, done.output
     assert orjson.loads(done.output)["person_candidates"] >= 2
     shown = runner.invoke(cli, [*base, "link", "show", "--account", "user:1001", "--json"])
     assert shown.exit_code == 0, shown.output
-    rows = orjson.loads(shown.output)
-    assert any(r["person_key"] == "P-JEAN" and r["method"] == "rule:phone" for r in rows)
+    rows = orjson.loads(shown.output)["links"]
+    assert any(r["person"] == "P-JEAN" and r["method"] == "rule:phone" for r in rows)
     table = runner.invoke(cli, [*base, "link", "show"], env={"COLUMNS": "250"})
     assert table.exit_code == 0 and "rule:phone" in table.output and "P-MARIE" in table.output
     rejected = runner.invoke(
@@ -545,7 +547,7 @@ def test_cli(population: Case) -> None:
     assert neither.exit_code != 0
     with population.engine.connect() as conn:
         log = [(e.action, e.subject) for e in entries(conn)]
-    assert ("view.links", "user:1001") in log
+    assert ("view.links", "telegram:user:1001") in log  # the key resolved, not what was typed
     assert [a for a, _ in log].count("link.decide") == 2
 
 

@@ -221,9 +221,11 @@ def test_packages_by_jurisdiction_with_a_verifiable_manifest(matched: Matched, t
 def test_commands_show_the_analyses_and_log_each_view(matched: Matched, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
+    from conftest import add_member
     from veilleur.cli import cli
 
     central = matched.truth["case"]["central_account_id"]
+    add_member(matched.case, "cli-user", "lead")
     runner = CliRunner()
     views = {
         ("exchanges",): "view.exchanges",
@@ -244,10 +246,11 @@ def test_commands_show_the_analyses_and_log_each_view(matched: Matched, tmp_path
             last = tail(conn, 1)[0]
         assert (last.action, last.operator) == (action, "cli-user"), args
         if args[0] == "timeline":
-            rows = json.loads(result.output)
+            rows = json.loads(result.output)["rows"]
             assert sum(r["messages"] for r in rows if "sent flagged media" in r["event"]) == 3
         if args == ("network", central, "--json"):
-            found = {c["account"]: c["kinds"] for c in json.loads(result.output)}
+            found = {c["account"]: c["kinds"] for c in json.loads(result.output)["counterparts"]}
             assert found == {store_key(k): v for k, v in matched.truth["central_network"].items()}
-    unknown = runner.invoke(cli, ["--case", str(matched.case.root), "network", "user:1"])
-    assert unknown.exit_code == 2 and "no account" in unknown.output
+    base = ["--case", str(matched.case.root), "--operator", "cli-user"]
+    unknown = runner.invoke(cli, [*base, "network", "user:1"])
+    assert unknown.exit_code == 5 and "no account" in unknown.output  # ExitCode.NOT_FOUND

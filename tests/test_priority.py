@@ -15,11 +15,11 @@ import orjson
 import pytest
 from sqlalchemy import delete, func, insert, select
 
+from conftest import add_member
 from matched_demo import Matched
 from veilleur.analysis.indicators.run import CURRENT_RUN_KEY
 from veilleur.analysis.priority import explain_changes, load_weights, rank_case, ranking
 from veilleur.custody.audit import tail
-from veilleur.custody.evidence import now_iso
 from veilleur.errors import VeilleurError
 from veilleur.store.schema import (
     case_meta,
@@ -32,6 +32,7 @@ from veilleur.store.schema import (
     rankings,
     record_imports,
 )
+from veilleur.timefmt import now_iso
 
 
 def _import(m: Matched) -> int:
@@ -250,6 +251,7 @@ def test_rank_commands(matched: Matched, tmp_path: Path) -> None:
 
     runner = CliRunner()
     base = ["--case", str(matched.case.root), "--operator", "cli-user"]
+    add_member(matched.case, "cli-user", "lead")
     first = runner.invoke(cli, [*base, "rank", "run", "--top", "3"])
     assert first.exit_code == 0 and "Ranking" in first.output
     custom = load_weights().text.replace('version = "', 'version = "cli-', 1)
@@ -259,11 +261,13 @@ def test_rank_commands(matched: Matched, tmp_path: Path) -> None:
     shown = runner.invoke(cli, [*base, "rank", "show", "--json", "--top", "2"])
     assert shown.exit_code == 0
     data = orjson.loads(shown.output)
-    assert [r["rank"] for r in data] == [1, 2] and all("records" in f for f in data[0]["factors"].values())
+    subjects = data["subjects"]
+    assert [r["rank"] for r in subjects] == [1, 2]
+    assert all("records" in f for f in subjects[0]["factors"].values())
     with matched.case.engine.connect() as conn:
         assert tail(conn, 1)[0].action == "view.ranking"
         ids = sorted(conn.execute(select(rankings.c.id)).scalars())[-2:]
     compared = runner.invoke(cli, [*base, "rank", "compare", str(ids[0]), str(ids[1])])
     assert compared.exit_code == 0
     bad = runner.invoke(cli, [*base, "rank", "run", "--weights", str(tmp_path / "missing.toml")])
-    assert bad.exit_code == 2
+    assert bad.exit_code == 2  # click's usage error: no such file

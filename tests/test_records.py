@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, insert, select
 
+from conftest import add_member
 from veilleur.case import Case
 from veilleur.cli import cli
 from veilleur.custody import audit
@@ -927,6 +928,7 @@ def test_audit_entry_holds_no_personal_value(case: Case, tmp_path: Path) -> None
 def test_cli_import_and_show(case: Case, tmp_path: Path) -> None:
     runner = CliRunner()
     base = ["--case", str(case.root), "--operator", "analyst"]
+    add_member(case, "analyst")
     r = runner.invoke(
         cli, [*base, "records", "import", str(write(tmp_path / "r", "csv", RETURNS)), "--kind", "returns"]
     )
@@ -972,7 +974,7 @@ def test_cli_import_and_show(case: Case, tmp_path: Path) -> None:
     shown = runner.invoke(cli, [*base, "records", "show"])
     shown_json = runner.invoke(cli, [*base, "records", "show", "--json"])
     assert shown.exit_code == shown_json.exit_code == 0, shown.output
-    s = orjson.loads(shown_json.output)
+    s = orjson.loads(shown_json.output)["records"]
     assert [(x["kind"], x["rows"]) for x in s["imports"]] == [
         ("returns", 6),
         ("identity", 3),

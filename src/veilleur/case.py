@@ -23,8 +23,9 @@ from sqlalchemy import Engine, insert, text
 
 from veilleur.custody.audit import AuditPosition, record, witness, witness_path
 from veilleur.errors import CaseError
-from veilleur.store.engine import current_revision, head_revision, make_engine, upgrade
-from veilleur.store.schema import case_meta
+from veilleur.store.engine import current_revision, head_revision, known_revisions, make_engine, upgrade
+from veilleur.store.schema import case_members, case_meta
+from veilleur.timefmt import now_iso
 
 CASE_FILE = "veilleur-case.json"
 SQLITE_NAME = "case.sqlite"
@@ -139,6 +140,11 @@ def init_case(
                 {"key": "created_by", "value": operator},
             ],
         )
+        # The creator leads the case: one person's case works without ceremony.
+        conn.execute(
+            insert(case_members),
+            {"user_name": operator, "role": "lead", "added_by": operator, "added_at": now_iso()},
+        )
         created = record(
             conn,
             "case.init",
@@ -151,8 +157,7 @@ def init_case(
     return case
 
 
-def open_case(root: Path) -> Case:
-    """Open an existing case, migrating its schema if this Veilleur is newer."""
+def _read_case(root: Path) -> Case:
     path = root / CASE_FILE
     if not path.exists():
         raise CaseError(
@@ -162,7 +167,63 @@ def open_case(root: Path) -> Case:
         settings = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as e:
         raise CaseError(f"unreadable case settings: {e}", file=str(path)) from e
-    case = Case(root, settings.get("name") or root.name, settings.get("database_url") or _sqlite_url(root))
-    if current_revision(case.engine) != head_revision():
-        upgrade(case.engine)
+    return Case(root, settings.get("name") or root.name, settings.get("database_url") or _sqlite_url(root))
+
+
+def schema_state(case: Case) -> tuple[str | None, str | None, str]:
+    """``(found, expected, state)`` of the case's schema: ``current``, ``older`` (run ``veilleur case
+    upgrade``) or ``newer`` (made by a newer Veilleur: this one must not touch it)."""
+    found, expected = current_revision(case.engine), head_revision()
+    if found == expected:
+        return found, expected, "current"
+    if found is None or found in known_revisions():
+        return found, expected, "older"
+    return found, expected, "newer"
+
+
+def open_case(root: Path) -> Case:
+    """Open an existing case as it is. Opening never changes a case: a schema older than this
+    Veilleur's is an error that says to run ``veilleur case upgrade`` (an audited action), and a
+    newer one is refused. So many processes (web workers, a command line beside them) may open one
+    case at once without racing to migrate it."""
+    case = _read_case(root)
+    found, expected, state = schema_state(case)
+    if state == "older":
+        case.close()
+        raise CaseError(
+            f"this case's schema is at revision {found}, this Veilleur works on {expected}: "
+            "back the case up, then run 'veilleur case upgrade'",
+            file=str(root),
+        )
+    if state == "newer":
+        case.close()
+        raise CaseError(
+            f"this case was written by a newer Veilleur (schema revision {found}; this one knows up to "
+            f"{expected}): use that version, never an older one, on it",
+            file=str(root),
+        )
     return case
+
+
+def upgrade_case(root: Path, *, operator: str) -> tuple[str | None, str | None]:
+    """Bring a case's schema to this Veilleur's revision and log it (``case.upgrade``) with the
+    revisions before and after; return them. Refuses a newer case. Who may upgrade is the
+    application layer's question (:func:`veilleur.app.case_upgrade`)."""
+    case = _read_case(root)
+    try:
+        found, expected, state = schema_state(case)
+        if state == "newer":
+            raise CaseError(
+                f"schema revision {found} is newer than this Veilleur's {expected}", file=str(root)
+            )
+        if state == "current":
+            return found, expected
+        upgrade(case.engine)
+        with case.engine.begin() as conn:
+            where = record(
+                conn, "case.upgrade", operator=operator, details={"from": found, "to": expected}
+            )
+        witness(case, where)
+        return found, expected
+    finally:
+        case.close()

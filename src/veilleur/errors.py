@@ -43,5 +43,47 @@ class AuditError(VeilleurError):
     """The audit log cannot be appended to as it stands (its head is missing or behind)."""
 
 
+class InvalidValue(VeilleurError, ValueError):
+    """One value is not what its type requires (a hash, a phone number, a date); the message says
+    what is expected. Also a :class:`ValueError`, which is what it is to code that parses."""
+
+
+class PermissionDenied(VeilleurError):
+    """The acting user's role in the case does not allow this use case (the refusal is audited)."""
+
+
+class NotFound(VeilleurError):
+    """A key or name typed by a user names nothing in the case, or more than one thing.
+
+    ``candidates`` lists what it may have meant, each as ``(key, label)``: the message says them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        candidates: list[tuple[str, str]] | None = None,
+        file: str | None = None,
+        place: str | None = None,
+    ) -> None:
+        self.candidates = candidates or []
+        if self.candidates:
+            shown = ", ".join(f"{k} ({label})" if label and label != k else k for k, label in self.candidates)
+            message = f"{message}; did you mean {shown}?"
+        super().__init__(message, file=file, place=place)
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_not_found, (self.message, self.candidates, self.file, self.place))
+
+
+def _rebuild_not_found(
+    message: str, candidates: list[tuple[str, str]], file: str | None, place: str | None
+) -> NotFound:
+    e = NotFound(message, file=file, place=place)
+    e.candidates = candidates
+    return e
+
+
 def _rebuild(cls: type[VeilleurError], message: str, file: str | None, place: str | None) -> VeilleurError:
     return cls(message, file=file, place=place)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
 from sqlalchemy import Connection, func, select
 
-from veilleur.sources.telegram_common import iso_utc
 from veilleur.store.schema import (
     accounts,
     chats,
@@ -18,6 +16,7 @@ from veilleur.store.schema import (
     media_hashes,
     messages,
 )
+from veilleur.timefmt import iso_utc
 
 
 def case_summary(conn: Connection) -> dict[str, Any]:
@@ -94,14 +93,3 @@ def _known_material(conn: Connection) -> dict[str, Any]:
         "files_flagged": sum(f.flagged for f in files),
         "suppressed": sum(not f.flagged for f in files),
     }
-
-
-def summary_table(s: dict[str, Any]) -> Table:
-    """The summary as a two-column table, as ``veilleur summary`` and ``veilleur demo`` print it."""
-    t = Table(title="Case summary", show_header=False)
-    for k, v in s.items():
-        t.add_row(
-            k.replace("_", " "),
-            ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else str(v),
-        )
-    return t

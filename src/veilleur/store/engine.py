@@ -59,5 +59,10 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def known_revisions() -> set[str]:
+    """Every revision this Veilleur's migrations define (a case at another one is newer)."""
+    return {r.revision for r in ScriptDirectory.from_config(_config()).walk_revisions()}
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()

@@ -716,3 +716,19 @@ ranking_entries = Table(
     Column("jurisdiction", Text),
     Column("factors", Text, nullable=False),  # JSON {factor: {value, weight, points, records}}
 )
+
+# -- people of the case (migration 0010) -------------------------------------------------------
+
+# Who may work on this case, and as what. The installation's users (names, display names,
+# credentials) live in the installation store (``veilleur.app.users``); membership lives here, in
+# the case, so that a case moved to another installation or opened from several web workers
+# carries its own access list, and every change to it is in the case's audit log.
+case_members = Table(
+    "case_members",
+    metadata,
+    Column("user_name", String(128), primary_key=True),
+    Column("role", String(16), nullable=False),  # viewer | analyst | lead (veilleur.app.permissions)
+    Column("added_by", String(128), nullable=False),
+    Column("added_at", String(32), nullable=False),
+    CheckConstraint("role IN ('viewer', 'analyst', 'lead')", name="ck_case_members_role"),
+)

@@ -1,0 +1,117 @@
+"""The application layer: the one door to case data, for every client.
+
+Clients (the command line, the web application, Spark jobs bringing results back) open a
+:class:`CaseSession` — a case, the acting user and their role in it — and call the use cases
+below. Each use case checks the session's permission against the table in
+:mod:`veilleur.app.permissions` (a refusal is audited and changes nothing), resolves what the
+user typed to record keys (:mod:`veilleur.app.resolve`), logs its audit entry, and returns a typed
+result (:mod:`veilleur.app.results`) whose JSON shape is stated once. A client holds no SQL and
+writes no audit entry itself.
+
+    with open_session(Path("op-lumiere"), "camille") as s:
+        view = network(s, ["telegram:user:547712782"])
+"""
+
+from __future__ import annotations
+
+from veilleur.app.custody import (
+    add_user,
+    audit_show,
+    audit_verify,
+    create_case,
+    evidence_list,
+    evidence_verify,
+    members,
+    remove_member,
+    set_member,
+    set_user_disabled,
+    upgrade,
+    users,
+)
+from veilleur.app.demo import build_demo
+from veilleur.app.identity import (
+    decide_link,
+    import_record_file,
+    indicator_hits,
+    links,
+    records,
+    reveal_hit,
+    run_indicator_scan,
+    run_linking,
+)
+from veilleur.app.ingest import import_export_file, imports, summary, write_import_reports
+from veilleur.app.media import hash_media, hits, import_hash_list, lists, match, set_list_threshold
+from veilleur.app.network import exchanges, network, propagation, roles, timeline
+from veilleur.app.outputs import EXPORT_FORMATS, dossiers, export, reports
+from veilleur.app.permissions import USE_CASES, Role
+from veilleur.app.ranking import compare_rankings, rank, show_ranking
+from veilleur.app.results import RESULT_TYPES, json_schema, to_data, to_json
+from veilleur.app.session import REGISTRY, CaseSession, open_session
+from veilleur.app.users import Installation, open_installation
+from veilleur.errors import NotFound, PermissionDenied, VeilleurError
+from veilleur.matching.run import MatchOptions
+from veilleur.matching.video import VideoThresholds
+from veilleur.sources.telegram_common import utc_offset
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "REGISTRY",
+    "RESULT_TYPES",
+    "USE_CASES",
+    "CaseSession",
+    "Installation",
+    "MatchOptions",
+    "NotFound",
+    "PermissionDenied",
+    "Role",
+    "VeilleurError",
+    "VideoThresholds",
+    "add_user",
+    "audit_show",
+    "audit_verify",
+    "build_demo",
+    "compare_rankings",
+    "create_case",
+    "decide_link",
+    "dossiers",
+    "evidence_list",
+    "evidence_verify",
+    "exchanges",
+    "export",
+    "hash_media",
+    "hits",
+    "import_export_file",
+    "import_hash_list",
+    "import_record_file",
+    "imports",
+    "indicator_hits",
+    "json_schema",
+    "links",
+    "lists",
+    "match",
+    "members",
+    "network",
+    "open_installation",
+    "open_session",
+    "propagation",
+    "rank",
+    "records",
+    "remove_member",
+    "reports",
+    "reveal_hit",
+    "roles",
+    "run_indicator_scan",
+    "run_linking",
+    "set_list_threshold",
+    "set_member",
+    "set_user_disabled",
+    "show_ranking",
+    "summary",
+    "timeline",
+    "to_data",
+    "to_json",
+    "upgrade",
+    "users",
+    "utc_offset",
+    "write_import_reports",
+]

@@ -1,0 +1,202 @@
+"""Use cases that follow the flagged material: exchanges, the network, roles, propagation, timelines.
+
+Each resolves what the user typed (:mod:`veilleur.app.resolve`), reads, logs the view with the
+record keys it was about, and returns results that name accounts by key.
+"""
+
+from __future__ import annotations
+
+from veilleur.analysis.exchanges import Exchange, flagged_exchanges
+from veilleur.analysis.graph import account_timeline, analyse_network, chat_timeline
+from veilleur.analysis.network import exchanged_with
+from veilleur.analysis.propagation import media_items, possibly_new_material
+from veilleur.app.resolve import resolve_account, resolve_chat
+from veilleur.app.results import (
+    AccountRef,
+    CounterpartOut,
+    ExchangeOut,
+    ExchangesView,
+    NetworkLinkOut,
+    NetworkView,
+    PartyOut,
+    PropagationItem,
+    PropagationView,
+    RoleRow,
+    RolesView,
+    SightingOut,
+    TimelineView,
+)
+from veilleur.app.session import CaseSession, use_case
+from veilleur.errors import VeilleurError
+from veilleur.matching.results import display_names
+from veilleur.store.lookups import account_keys
+from veilleur.timefmt import iso_utc
+
+__all__ = ["exchanges", "network", "propagation", "roles", "timeline"]
+
+
+def _exchange(e: Exchange, keys: dict[int, str]) -> ExchangeOut:
+    return ExchangeOut(
+        e.chat_key,
+        e.chat_title,
+        e.message_id,
+        iso_utc(e.date_utc),
+        e.setting,
+        keys.get(e.sender_id) if e.sender_id is not None else None,
+        e.sender_name,
+        [PartyOut(keys[p.account_id], p.recorded, p.basis, p.message_id) for p in e.recipients],
+        e.forwarded_from,
+        list(e.files),
+        list(e.hits),
+        e.citation,
+    )
+
+
+@use_case("exchanges")
+def exchanges(
+    session: CaseSession, *, accounts: tuple[str, ...] | list[str] = (), chat: str | None = None
+) -> ExchangesView:
+    """Every exchange of flagged media (sender, recipients and why, matches, citation), optionally
+    only those an account took part in or those of one chat."""
+    with session.reading() as conn:
+        named = [resolve_account(conn, a) for a in accounts]
+        in_chat = resolve_chat(conn, chat) if chat is not None else None
+        ids = {a.id for a in named}
+        found = [
+            e
+            for e in flagged_exchanges(conn)
+            if (not ids or e.sender_id in ids or not ids.isdisjoint(e.recipient_map))
+            and (in_chat is None or e.chat_id == in_chat.id)
+        ]
+        people = {e.sender_id for e in found if e.sender_id is not None}
+        people |= {p.account_id for e in found for p in e.recipients}
+        keys = account_keys(conn, people)
+        names = display_names(conn, people)
+    session.log_view(
+        "exchanges",
+        subject=",".join(a.key for a in named) or (in_chat.key if in_chat else None),
+        details={"exchanges": len(found)},
+    )
+    return ExchangesView(
+        [AccountRef(a.key, a.label) for a in named],
+        in_chat.key if in_chat else None,
+        [_exchange(e, keys) for e in found],
+        {keys[i]: n for i, n in names.items() if i in keys},
+    )
+
+
+@use_case("network")
+def network(session: CaseSession, accounts: tuple[str, ...] | list[str]) -> NetworkView:
+    """Everyone who exchanged flagged material with the accounts, each link with its exchange."""
+    if not accounts:
+        raise VeilleurError("name at least one account")
+    with session.reading() as conn:
+        named = [resolve_account(conn, a) for a in accounts]
+        around = exchanged_with(conn, [a.id for a in named])
+        labels = display_names(conn, {c.account_id for c in around})
+    session.log_view("network", subject=",".join(a.key for a in named), details={"found": len(around)})
+    return NetworkView(
+        [AccountRef(a.key, a.label) for a in named],
+        [
+            CounterpartOut(
+                c.key,
+                labels.get(c.account_id),
+                list(c.kinds),
+                c.direct,
+                c.sent,
+                c.received,
+                [
+                    NetworkLinkOut(
+                        x.kind, x.detail, x.exchange.chat_key, x.exchange.chat_title, x.exchange.message_id
+                    )
+                    for x in c.links
+                ],
+            )
+            for c in around
+        ],
+    )
+
+
+@use_case("roles")
+def roles(session: CaseSession) -> RolesView:
+    """Roles, volumes, active period, centrality and community of every account in the exchanges."""
+    with session.reading() as conn:
+        na = analyse_network(conn, flagged_exchanges(conn))
+        names = display_names(conn, set(na.accounts))
+        keys = account_keys(conn, set(na.accounts))
+    session.log_view("roles", details={"accounts": len(na.accounts)})
+    rows = sorted(na.accounts.values(), key=lambda s: (-s.sent, -s.received, s.account_id))
+    return RolesView(
+        [
+            RoleRow(
+                keys[s.account_id],
+                names.get(s.account_id),
+                list(s.roles),
+                s.sent,
+                s.received,
+                iso_utc(s.first_utc),
+                iso_utc(s.last_utc),
+                s.degree_centrality,
+                s.betweenness,
+                s.community,
+            )
+            for s in rows
+        ]
+    )
+
+
+@use_case("propagation")
+def propagation(session: CaseSession, *, new_only: bool = False) -> PropagationView:
+    """Where each media item first appeared and how it spread; possibly new material with reasons.
+    Items are named by SHA-256 and citations only."""
+    with session.reading() as conn:
+        items = media_items(conn)
+        new = possibly_new_material(items, flagged_exchanges(conn))
+    shown = new if new_only else [i for i in items if len(i.sightings) > 1 or i.flagged or i in new]
+    session.log_view("propagation", details={"items": len(shown), "new_only": new_only})
+    return PropagationView(
+        new_only,
+        [
+            PropagationItem(
+                list(i.files),
+                i.flagged,
+                list(i.reasons),
+                [
+                    SightingOut(
+                        s.chat_key,
+                        s.chat_title,
+                        s.message_id,
+                        iso_utc(s.date_utc),
+                        s.sender_key,
+                        s.sender_name,
+                        s.forwarded_from,
+                    )
+                    for s in i.sightings
+                ],
+            )
+            for i in shown
+        ],
+    )
+
+
+@use_case("timeline")
+def timeline(session: CaseSession, *, account: str | None = None, chat: str | None = None) -> TimelineView:
+    """The dated events of one account, or one chat's activity per month."""
+    if (account is None) == (chat is None):
+        raise VeilleurError("give either an account or a chat")
+    with session.reading() as conn:
+        ex = flagged_exchanges(conn)
+        if account is not None:
+            who = resolve_account(conn, account)
+            rows = account_timeline(conn, who.id, ex.involving(who.id))
+            kind = "account"
+        else:
+            who = resolve_chat(conn, str(chat))
+            rows = chat_timeline(conn, who.id, ex)
+            kind = "chat"
+    session.log_view("timeline", subject=who.key, details={"rows": len(rows)})
+    for r in rows:
+        if "utc" in r:
+            r["utc"] = iso_utc(r["utc"])
+            r["until_utc"] = iso_utc(r["until_utc"])
+    return TimelineView(kind, who.key, who.label, rows)

@@ -1,0 +1,90 @@
+"""Use cases of prioritisation: rank the case, show a ranking, compare two. A lead, never a verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from veilleur.analysis.priority import Ranked, explain_changes, load_weights, rank_case, ranking
+from veilleur.app.results import FactorOut, RankChangeOut, RankComparison, RankedOut, RankingView
+from veilleur.app.session import CaseSession, use_case
+from veilleur.errors import NotFound
+from veilleur.linking import persons_of
+from veilleur.store.schema import rankings
+
+__all__ = ["compare_rankings", "rank", "show_ranking"]
+
+
+def _ranked(r: Ranked) -> RankedOut:
+    return RankedOut(
+        r.rank,
+        r.subject,
+        r.label,
+        r.score,
+        r.jurisdiction,
+        {k: FactorOut(f.value, f.weight, round(f.points, 3), list(f.records)) for k, f in r.factors.items()},
+    )
+
+
+def _weights_version(session: CaseSession, ranking_id: int | None) -> tuple[int | None, str | None]:
+    with session.reading() as conn:
+        if ranking_id is None:
+            row = conn.execute(
+                select(rankings.c.id, rankings.c.weights_version).order_by(rankings.c.id.desc())
+            ).first()
+        else:
+            row = conn.execute(
+                select(rankings.c.id, rankings.c.weights_version).where(rankings.c.id == ranking_id)
+            ).first()
+            if row is None:
+                ids = [str(i) for i in conn.execute(select(rankings.c.id).order_by(rankings.c.id)).scalars()]
+                raise NotFound(
+                    f"no ranking {ranking_id} in this case "
+                    f"({'rankings: ' + ', '.join(ids) if ids else 'none yet'})"
+                )
+    return (row.id, row.weights_version) if row else (None, None)
+
+
+@use_case("rank.run")
+def rank(session: CaseSession, *, weights_path: Path | None = None) -> RankingView:
+    """Score and rank everyone, with the links in force; the ranking is stored and logged (``rank``)."""
+    weights = load_weights(weights_path)
+    with session.reading() as conn:
+        linked = {a: p.person_id for a, p in persons_of(conn).items()}
+    ranking_id = rank_case(session.case, operator=session.user, weights=weights, account_person=linked)
+    with session.reading() as conn:
+        ranked = ranking(conn, ranking_id)
+    return RankingView(ranking_id, weights.version, None, [_ranked(r) for r in ranked])
+
+
+@use_case("ranking.show")
+def show_ranking(
+    session: CaseSession, *, ranking_id: int | None = None, jurisdiction: str | None = None
+) -> RankingView:
+    """A stored ranking (the latest by default), each subject with its factors and their records."""
+    found, version = _weights_version(session, ranking_id)
+    with session.reading() as conn:
+        ranked = ranking(conn, found, jurisdiction=jurisdiction) if found is not None else []
+    session.log_view("ranking", subject=jurisdiction, details={"ranking": found})
+    return RankingView(found, version, jurisdiction, [_ranked(r) for r in ranked])
+
+
+@use_case("ranking.compare")
+def compare_rankings(session: CaseSession, old: int, new: int) -> RankComparison:
+    """Why each subject moved between two rankings."""
+    _weights_version(session, old)
+    _weights_version(session, new)
+    with session.reading() as conn:
+        changes = explain_changes(conn, old, new)
+    session.log_view("ranking.compare", details={"old": old, "new": new})
+    return RankComparison(
+        old,
+        new,
+        [
+            RankChangeOut(
+                c.subject, c.label, c.old_rank, c.new_rank, c.old_score, c.new_score, list(c.reasons)
+            )
+            for c in changes
+        ],
+    )

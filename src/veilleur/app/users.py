@@ -1,0 +1,133 @@
+"""The people of an installation and of each case: users (installation-wide) and members (per case).
+
+An *installation* is a folder (``VEILLEUR_HOME``, default ``~/.local/share/veilleur``) whose store
+holds the users: a name, a display name, whether they administer the installation (credentials
+arrive with the web application). A case's *members* and their roles are kept in the case itself
+(``case_members``), so that its access list travels with it and every change is in its audit log.
+
+The first user of an installation is its administrator, so that a new installation can be set up
+without a back door. Administering the installation gives no access to any case.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Boolean, Column, Engine, MetaData, String, Table, func, insert, select, update
+
+from veilleur.errors import NotFound, VeilleurError
+from veilleur.store.engine import make_engine
+from veilleur.timefmt import now_iso
+
+__all__ = ["Installation", "User", "installation_home", "open_installation"]
+
+INSTALLATION_FILE = "installation.sqlite"
+
+_meta = MetaData()
+users = Table(
+    "users",
+    _meta,
+    Column("name", String(128), primary_key=True),
+    Column("display_name", String(256), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of the installation."""
+
+    name: str
+    display_name: str
+    is_admin: bool
+    disabled: bool
+    created_at: str
+    created_by: str
+
+
+def installation_home() -> Path:
+    """``VEILLEUR_HOME``, else ``$XDG_DATA_HOME/veilleur``, else ``~/.local/share/veilleur``."""
+    if os.environ.get("VEILLEUR_HOME"):
+        return Path(os.environ["VEILLEUR_HOME"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "veilleur"
+
+
+class Installation:
+    """The installation's user store (SQLite in its folder)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._engine = make_engine(f"sqlite:///{(self.root / INSTALLATION_FILE).resolve()}")
+            _meta.create_all(self._engine)  # one table, created once; nothing to migrate yet
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def user(self, name: str) -> User | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(users).where(users.c.name == name)).first()
+        return None if r is None else User(**r._mapping)
+
+    def users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            return [User(**r._mapping) for r in conn.execute(select(users).order_by(users.c.name))]
+
+    def is_admin(self, name: str) -> bool:
+        u = self.user(name)
+        return u is not None and u.is_admin and not u.disabled
+
+    def add(self, name: str, *, display_name: str | None, admin: bool, by: str) -> User:
+        """Add a user. The installation's first user is made its administrator."""
+        name = name.strip()
+        if not name or len(name) > 128 or any(c.isspace() or not c.isprintable() for c in name):
+            raise VeilleurError(f"a user name is 1 to 128 printable characters without spaces, not {name!r}")
+        with self.engine.begin() as conn:
+            if conn.execute(select(users.c.name).where(users.c.name == name)).first() is not None:
+                raise VeilleurError(f"user {name!r} exists already")
+            first = not conn.execute(select(func.count()).select_from(users)).scalar()
+            conn.execute(
+                insert(users),
+                {
+                    "name": name,
+                    "display_name": display_name or name,
+                    "is_admin": admin or first,
+                    "disabled": False,
+                    "created_at": now_iso(),
+                    "created_by": by,
+                },
+            )
+        got = self.user(name)
+        assert got is not None
+        return got
+
+    def ensure(self, name: str, *, by: str) -> User:
+        """The user ``name``, added if the installation does not know them yet."""
+        return self.user(name) or self.add(name, display_name=None, admin=False, by=by)
+
+    def set_disabled(self, name: str, disabled: bool) -> User:
+        with self.engine.begin() as conn:
+            done = conn.execute(update(users).where(users.c.name == name).values(disabled=disabled)).rowcount
+        if not done:
+            raise NotFound(f"no user {name!r} in this installation")
+        got = self.user(name)
+        assert got is not None
+        return got
+
+
+def open_installation(root: Path | None = None) -> Installation:
+    return Installation(root or installation_home())
