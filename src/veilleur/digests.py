@@ -8,10 +8,14 @@ read (:func:`veilleur.hashing.crypto.digest_stream`), because it also keeps the 
 from __future__ import annotations
 
 import hashlib
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-__all__ = ["CHUNK", "sha256_file", "sha256_stream"]
+from veilleur.errors import BadInput
+
+__all__ = ["CHUNK", "InputFile", "read_input_file", "sha256_file", "sha256_stream"]
 
 CHUNK = 1 << 20
 """Bytes read at a time."""
@@ -36,3 +40,36 @@ def sha256_file(path: Path) -> tuple[str, int]:
     with path.open("rb") as f:
         digest = hashlib.file_digest(f, "sha256")
         return digest.hexdigest(), f.tell()
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A user's input file (a hash list, a records file) as first read: its SHA-256, size and
+    opening bytes (to sniff its format), and its stat, to tell later whether it changed while it
+    was being imported."""
+
+    path: Path
+    sha256: str
+    size: int
+    head: bytes
+    stat: os.stat_result
+
+    def check_unchanged(self) -> None:
+        """Refuse an import whose file changed under it (a copy still being written, an edit)."""
+        after = os.stat(self.path)
+        if (after.st_size, after.st_mtime_ns) != (self.stat.st_size, self.stat.st_mtime_ns):
+            raise BadInput(
+                "the file changed while it was being imported; import it again", file=str(self.path)
+            )
+
+
+def read_input_file(path: Path, *, head: int) -> InputFile:
+    """Hash ``path`` once and keep its first ``head`` bytes; a clear error if it is no file."""
+    if not path.is_file():
+        raise BadInput("no such file", file=str(path))
+    before = os.stat(path)
+    with path.open("rb") as f:
+        digest, size = sha256_stream(f)
+        f.seek(0)
+        first = f.read(head)
+    return InputFile(path, digest, size, first, before)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -46,7 +45,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
-from veilleur.digests import sha256_stream
+from veilleur.digests import read_input_file
 from veilleur.errors import BadInput
 from veilleur.lists.base import (
     HASH_TYPES,
@@ -177,13 +176,8 @@ def import_list(
         raise BadInput(f"unknown hash type {hash_type!r} (known: {', '.join(HASH_TYPES)})")
     path = Path(path)
     shown = str(path)
-    if not path.is_file():
-        raise BadInput("no such file", file=shown)
-    before = os.stat(path)
-    with path.open("rb") as f:
-        digest, size = sha256_stream(f)
-        f.seek(0)
-        head = f.read(HEAD)
+    read = read_input_file(path, head=HEAD)
+    digest, size, head = read.sha256, read.size, read.head
     if size == 0:
         raise BadInput("empty file: no hash list in it", file=shown, place="byte 0")
     fmt = get_format(format) if format else sniff_format(head, path.name)
@@ -228,9 +222,7 @@ def import_list(
         )
         with path.open("rb") as stream:
             report = job.run(stream, shown, options, digest=digest, size=size, path=path)
-        after = os.stat(path)
-        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-            raise BadInput("the file changed while it was being imported; import it again", file=shown)
+        read.check_unchanged()
         # Logged with the version it records (the report holds counts, never a hash value).
         where = record(conn, "lists.import", operator=operator, subject=name, details=report.to_dict())
     witness(case, where)

@@ -21,7 +21,6 @@ registration.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from sqlalchemy import Connection, insert, select, update
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
 from veilleur.custody.evidence import register_path
-from veilleur.digests import sha256_stream
+from veilleur.digests import read_input_file
 from veilleur.errors import BadInput
 from veilleur.records import normalise as norm
 from veilleur.records.readers import RecordError, Row, detect_format, read_rows
@@ -152,13 +151,8 @@ def import_records(
         source = source.strip() or None
     path = Path(path)
     shown = str(path)
-    if not path.is_file():
-        raise BadInput("no such file", file=shown)
-    before = os.stat(path)
-    with path.open("rb") as f:
-        digest, size = sha256_stream(f)
-        f.seek(0)
-        head = f.read(HEAD)
+    read = read_input_file(path, head=HEAD)
+    digest, size, head = read.sha256, read.size, read.head
     if size == 0:
         raise BadInput("empty file: no records in it", file=shown, place="line 1")
     fmt = format or detect_format(head, path.name)
@@ -201,9 +195,7 @@ def import_records(
         job.flush()
         if report.rows == 0:
             raise RecordError("no records in the file; nothing imported", file=shown, place="line 1")
-        after = os.stat(path)
-        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-            raise BadInput("the file changed while it was being imported; import it again", file=shown)
+        read.check_unchanged()
         job.settle()
         conn.execute(
             update(record_imports)
