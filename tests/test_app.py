@@ -113,6 +113,12 @@ def _first_list(t: Team) -> tuple[Path, str]:
     return t.demo / "lists" / spec["file"], spec["name"]
 
 
+def _keywords(t: Team) -> Path:
+    path = t.root.parent / "keywords.txt"
+    path.write_text("vélo\nsortie*\n", encoding="utf-8")
+    return path
+
+
 def _first_records(t: Team) -> tuple[Path, str]:
     spec = t.truth["identity"]["files"][0]
     return t.demo / "records" / spec["file"], spec["kind"]
@@ -158,6 +164,10 @@ CALLS: dict[str, Callable[[app.CaseSession, Team, Path], Any]] = {
     "reports": lambda s, t, tmp: app.reports(s, tmp / "reports", pdf=False),
     "export": lambda s, t, tmp: app.export(s, "jsonl", tmp / "export"),
     "audit.show": lambda s, t, tmp: app.audit_show(s, limit=5),
+    "search": lambda s, t, tmp: app.search(s, "photo OR vélo"),
+    "search.index": lambda s, t, tmp: app.reindex(s),
+    "keywords.run": lambda s, t, tmp: app.run_keyword_list(s, _keywords(t)),
+    "keywords.show": lambda s, t, tmp: app.keyword_hits_view(s),
 }
 
 ROLES = {
@@ -247,6 +257,9 @@ EXPECTED: dict[str, tuple[str, str | None, set[str]]] = {
     "match": ("match", None, set()),
     "dossiers": ("report.dossiers", None, set()),
     "reports": ("report.packages", None, set()),
+    "search": ("view.search", None, {"query", "hits", "offset"}),
+    "keywords.run": ("keywords", "keywords.txt", {"run_id", "terms", "hits"}),
+    "keywords.show": ("view.keywords", None, {"run_id", "hits"}),
 }
 
 
@@ -342,9 +355,14 @@ def test_opening_an_older_case_changes_nothing_and_says_what_to_run(
     from veilleur.case import init_case, open_case
 
     case = init_case(tmp_path / "old", operator="alice", database_url=db_url)
-    with case.engine.begin() as conn:  # as a case made by the previous release: schema 0009
-        conn.execute(text("DROP TABLE case_members"))
-        conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+    from alembic import command
+
+    from veilleur.store.engine import _config, head_revision
+
+    cfg = _config()
+    with case.engine.begin() as conn:  # as a case made by a release before members: schema 0009
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
         entries = conn.execute(select(func.count()).select_from(audit_log)).scalar()
     case.close()
     with pytest.raises(CaseError, match="veilleur case upgrade"):
@@ -352,13 +370,16 @@ def test_opening_an_older_case_changes_nothing_and_says_what_to_run(
     with pytest.raises(PermissionDenied):
         app.upgrade(tmp_path / "old", user="mallory")
     done = app.upgrade(tmp_path / "old", user="alice")
-    assert (done.before, done.after) == ("0009", "0010")
+    assert (done.before, done.after) == ("0009", head_revision())
     with app.open_session(tmp_path / "old", "alice") as s:
         assert s.role == Role.LEAD
         with s.reading() as conn:
             assert conn.execute(select(func.count()).select_from(audit_log)).scalar() == (entries or 0) + 1
             (last,) = audit.tail(conn, 1)
-            assert (last.action, last.details_value()) == ("case.upgrade", {"from": "0009", "to": "0010"})
+            assert (last.action, last.details_value()) == (
+                "case.upgrade",
+                {"from": "0009", "to": head_revision()},
+            )
             assert conn.execute(select(case_members.c.role)).scalars().all() == ["lead"]
         assert app.audit_verify(s).ok
 
@@ -427,6 +448,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "imports",
         "indicator_hits",
         "json_schema",
+        "keyword_hits_view",
         "links",
         "lists",
         "match",
@@ -437,12 +459,15 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "propagation",
         "rank",
         "records",
+        "reindex",
         "remove_member",
         "reports",
         "reveal_hit",
         "roles",
         "run_indicator_scan",
+        "run_keyword_list",
         "run_linking",
+        "search",
         "set_list_threshold",
         "set_member",
         "set_user_disabled",

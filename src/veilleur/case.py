@@ -220,9 +220,7 @@ def upgrade_case(root: Path, *, operator: str) -> tuple[str | None, str | None]:
             return found, expected
         upgrade(case.engine)
         with case.engine.begin() as conn:
-            where = record(
-                conn, "case.upgrade", operator=operator, details={"from": found, "to": expected}
-            )
+            where = record(conn, "case.upgrade", operator=operator, details={"from": found, "to": expected})
         witness(case, where)
         return found, expected
     finally:

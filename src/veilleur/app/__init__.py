@@ -46,6 +46,7 @@ from veilleur.app.outputs import EXPORT_FORMATS, dossiers, export, reports
 from veilleur.app.permissions import USE_CASES, Role
 from veilleur.app.ranking import compare_rankings, rank, show_ranking
 from veilleur.app.results import RESULT_TYPES, json_schema, to_data, to_json
+from veilleur.app.search import keyword_hits_view, reindex, run_keyword_list, search
 from veilleur.app.session import REGISTRY, CaseSession, open_session
 from veilleur.app.users import Installation, open_installation
 from veilleur.errors import NotFound, PermissionDenied, VeilleurError
@@ -86,6 +87,7 @@ __all__ = [
     "imports",
     "indicator_hits",
     "json_schema",
+    "keyword_hits_view",
     "links",
     "lists",
     "match",
@@ -96,12 +98,15 @@ __all__ = [
     "propagation",
     "rank",
     "records",
+    "reindex",
     "remove_member",
     "reports",
     "reveal_hit",
     "roles",
     "run_indicator_scan",
+    "run_keyword_list",
     "run_linking",
+    "search",
     "set_list_threshold",
     "set_member",
     "set_user_disabled",

@@ -20,6 +20,7 @@ from veilleur.app.results import (
     RecordsView,
     Reveal,
 )
+from veilleur.app.search import refresh_index
 from veilleur.app.session import CaseSession, use_case
 from veilleur.errors import VeilleurError
 from veilleur.linking import (
@@ -58,9 +59,12 @@ def import_record_file(
     region: str = "FR",
 ) -> RecordImportReport:
     """Import a file of lawful returns, identity records or attributes, whole or not at all."""
-    return import_records(
+    report = import_records(
         session.case, path, kind=kind, operator=session.user, source=source, format=format, region=region
     )
+    if report.status != "unchanged":
+        refresh_index(session.case, operator=session.user)  # its identifiers are searchable
+    return report
 
 
 @use_case("records.show")

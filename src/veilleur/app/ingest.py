@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import select
 
 from veilleur.app.results import ImportOutcome, ImportRow, ImportsView, Summary
+from veilleur.app.search import refresh_index
 from veilleur.app.session import CaseSession, use_case
 from veilleur.ingest.importer import ImportOptions, import_export
 from veilleur.outputs.summary import case_summary
@@ -34,6 +35,8 @@ def import_export_file(
     result = import_export(
         session.case, path, ImportOptions(session.user, utc_offset, lenient_utf8), progress
     )
+    if result.status != "unchanged":
+        refresh_index(session.case, operator=session.user)
     return ImportOutcome(str(path), result.import_id, result.status, result.resumed, result.report)
 
 

@@ -62,6 +62,8 @@ USE_CASES: dict[str, Role] = {
     "ranking.compare": Role.VIEWER,
     "members.show": Role.VIEWER,
     "audit.verify": Role.VIEWER,
+    "search": Role.VIEWER,
+    "keywords.show": Role.VIEWER,
     # analysing it
     "import": Role.ANALYST,
     "evidence.verify": Role.ANALYST,
@@ -74,6 +76,8 @@ USE_CASES: dict[str, Role] = {
     "link.run": Role.ANALYST,
     "link.decide": Role.ANALYST,
     "rank.run": Role.ANALYST,
+    "search.index": Role.ANALYST,
+    "keywords.run": Role.ANALYST,
     # leading it
     "settings": Role.LEAD,
     "members.manage": Role.LEAD,

@@ -34,6 +34,7 @@ __all__ = [
     "AuditLog",
     "AuditVerification",
     "CaseUpgrade",
+    "CountOut",
     "CounterpartOut",
     "Dossiers",
     "EvidenceCheck",
@@ -50,9 +51,12 @@ __all__ = [
     "ImportOutcome",
     "ImportRow",
     "ImportsView",
+    "IndexRun",
     "IndicatorHitOut",
     "IndicatorHitsView",
     "IndicatorRun",
+    "KeywordHitsView",
+    "KeywordRun",
     "LinkDecision",
     "LinkOut",
     "LinkReport",
@@ -76,6 +80,8 @@ __all__ = [
     "Reveal",
     "RoleRow",
     "RolesView",
+    "SearchHitOut",
+    "SearchView",
     "SettingChanged",
     "SightingOut",
     "Summary",
@@ -520,6 +526,82 @@ class RankComparison:
     changes: list[RankChangeOut]
 
 
+# -- search ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHitOut:
+    """One document found: where it is (message, chat, sender, time), why (field, snippet with the
+    matched words at ``marks``), and its citation."""
+
+    source: str  # message | version | name | chat | identifier | person | contact | session
+    field: str  # text | poll | file | name | username | title | phone | email | ip
+    chat: str | None
+    chat_title: str | None
+    message_id: int | None
+    version: int | None  # an earlier text of the message, since edited away
+    account: str | None  # the sender of a message; the account a name or identifier is of
+    sender_name: str | None
+    date_utc: str | None
+    snippet: str
+    marks: list[tuple[int, int]]  # [start, end) of each matched word in the snippet
+    hidden: bool  # text held back until an indicator hit's audited reveal
+    possibly_deleted: bool
+    citation: str
+    score: float
+
+
+@dataclass(frozen=True)
+class CountOut:
+    key: str
+    label: str
+    hits: int
+
+
+@dataclass(frozen=True)
+class SearchView:
+    query: str
+    total: int
+    offset: int
+    limit: int
+    hits: list[SearchHitOut]
+    by_chat: list[CountOut]
+    by_account: list[CountOut]
+    milliseconds: float
+
+
+@dataclass(frozen=True)
+class IndexRun:
+    messages: int
+    versions: int
+    other_documents: int
+    documents: int
+    terms_added: int
+    seconds: float
+    by_field: dict[str, int]
+
+
+@dataclass(frozen=True)
+class KeywordRun:
+    run_id: int
+    list_name: str
+    list_sha256: str
+    terms: int
+    hits: int
+    messages: int
+    by_term: dict[str, int]
+    skipped: list[str]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class KeywordHitsView:
+    run_id: int | None
+    list_name: str | None
+    terms: list[CountOut]  # key: the term, hits: its count
+    hits: list[SearchHitOut]  # the first hits of each term
+
+
 # -- outputs --------------------------------------------------------------------------------------
 
 
@@ -572,6 +654,9 @@ RESULT_TYPES: dict[str, type[Any]] = {
         HashReport,
         HitsView,
         ImportOutcome,
+        IndexRun,
+        KeywordHitsView,
+        KeywordRun,
         ImportsView,
         IndicatorHitsView,
         IndicatorRun,
@@ -590,6 +675,7 @@ RESULT_TYPES: dict[str, type[Any]] = {
         RecordsView,
         Reveal,
         RolesView,
+        SearchView,
         SettingChanged,
         Summary,
         TimelineView,

@@ -30,6 +30,8 @@ from veilleur.app.results import (
     ImportsView,
     IndicatorHitsView,
     IndicatorRun,
+    KeywordHitsView,
+    KeywordRun,
     LinkReport,
     LinksView,
     ListImportReport,
@@ -43,6 +45,8 @@ from veilleur.app.results import (
     RecordImportReport,
     RecordsView,
     RolesView,
+    SearchHitOut,
+    SearchView,
     Summary,
     TallyOut,
     TimelineView,
@@ -633,3 +637,74 @@ def comparison_table(v: RankComparison) -> None:
             safe("\n".join(c.reasons)),
         )
     out.print(t)
+
+
+# -- search ---------------------------------------------------------------------------------------
+
+
+def _marked(snippet: str, marks: list[tuple[int, int]]) -> str:
+    """The snippet escaped, its matched words in bold."""
+    out, at = [], 0
+    for s, e in sorted(marks):
+        if s < at:
+            continue
+        out.append(safe(snippet[at:s]))
+        out.append(f"[bold]{safe(snippet[s:e])}[/]")
+        at = e
+    out.append(safe(snippet[at:]))
+    return "".join(out)
+
+
+def _where(h: SearchHitOut) -> str:
+    if h.source in ("message", "version"):
+        return safe(f"{h.chat_title or h.chat} #{h.message_id}") + (
+            f" (version {h.version})" if h.version else ""
+        )
+    return safe(h.chat_title or h.chat or h.account or h.source)
+
+
+def search_table(hits: list[SearchHitOut], title: str) -> None:
+    t = Table("time (UTC)", "where", "who", "field", "found", "citation", title=title)
+    for h in hits:
+        note = " [dim](possibly deleted)[/]" if h.possibly_deleted else ""
+        t.add_row(
+            (h.date_utc or "-").replace("T", " ")[:16],
+            _where(h),
+            safe(h.sender_name or h.account or "-"),
+            h.field,
+            _marked(h.snippet, h.marks) + note,
+            safe(h.citation),
+        )
+    out.print(t)
+
+
+def search_view(v: SearchView) -> None:
+    first = v.offset + 1 if v.hits else 0
+    search_table(
+        v.hits,
+        f"{v.total} hits for {safe(v.query)} ({first}-{v.offset + len(v.hits)}, {v.milliseconds:g} ms)",
+    )
+    for label, counts in (("per chat", v.by_chat), ("per account", v.by_account)):
+        if counts:
+            line(f"{label}: " + ", ".join(f"{safe(c.label)} ({safe(c.key)}) {c.hits}" for c in counts[:10]))
+
+
+def keyword_run_table(r: KeywordRun) -> None:
+    t = Table("term", "hits", title=f"Keyword run #{r.run_id}: {safe(r.list_name)}")
+    for term, n in r.by_term.items():
+        t.add_row(safe(term), str(n))
+    out.print(t)
+    line(f"{r.terms} terms, {r.hits} hits in {r.messages} messages, {r.seconds:.1f} s.")
+    for s in r.skipped:
+        line(f"[yellow]skipped[/] {safe(s)}")
+
+
+def keyword_hits_table(v: KeywordHitsView) -> None:
+    if v.run_id is None:
+        line("No keyword run in this case yet ('veilleur keywords run FILE').")
+        return
+    line(
+        f"Keyword run #{v.run_id} ({safe(v.list_name or '')}): "
+        + ", ".join(f"{safe(c.key)} {c.hits}" for c in v.terms)
+    )
+    search_table(v.hits, "First hits of each term")

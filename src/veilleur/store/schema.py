@@ -732,3 +732,76 @@ case_members = Table(
     Column("added_at", String(32), nullable=False),
     CheckConstraint("role IN ('viewer', 'analyst', 'lead')", name="ck_case_members_role"),
 )
+
+# -- search (migration 0011) -------------------------------------------------------------------
+
+# One row per searchable text: a message's text (current, or an earlier version), its poll, its
+# file names, an identifier found in it; an account's display name or username; a chat's title;
+# an identifier from lawful returns or identity records; a contact or session of a full-account
+# export. The tokens themselves live in the backend's full-text structure, keyed by ``id``:
+# SQLite's FTS5 table ``search_fts`` (rowid = id) or PostgreSQL's ``search_tsv`` (tsvector, GIN),
+# both made by the migration and not declared here (they are not portable tables). See
+# ``veilleur.search``.
+search_docs = Table(
+    "search_docs",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("source", String(16), nullable=False),  # message | version | name | chat | identifier | ...
+    Column("field", String(16), nullable=False),  # text | poll | file | name | username | title | phone …
+    Column("message_pk", BigInteger),
+    Column("version", Integer),
+    Column("chat_id", Integer),
+    Column("account_id", Integer),
+    Column("person_id", Integer),
+    Column("date_utc", BigInteger),
+    Column("content_hash", String(32)),  # the message's, when indexed: a changed message is re-indexed
+    Column("ref", Text),  # what a non-message document cites: "account_identifiers#12", "chats#3"
+    Column("body", Text),  # the text itself, for documents whose text no other table holds as is
+)
+Index("ix_search_docs_message", search_docs.c.message_pk)
+Index("ix_search_docs_source", search_docs.c.source)
+Index("ix_search_docs_chat_date", search_docs.c.chat_id, search_docs.c.date_utc)
+Index("ix_search_docs_account", search_docs.c.account_id)
+
+# The indexed words and their French and English stems: a word query is widened to the indexed
+# words that share its stem ("enfants" finds "enfant"), so stems are never indexed per document.
+search_terms = Table(
+    "search_terms",
+    metadata,
+    Column("term", String(64), primary_key=True),
+    Column("fr", String(64), nullable=False),
+    Column("en", String(64), nullable=False),
+)
+Index("ix_search_terms_fr", search_terms.c.fr)
+Index("ix_search_terms_en", search_terms.c.en)
+
+# Keyword lists run over the whole case: each run (the list file is registered as evidence) and
+# its hits, kept like the text indicators' and audited.
+keyword_runs = Table(
+    "keyword_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("list_name", Text, nullable=False),
+    Column("list_sha256", String(64), nullable=False),
+    Column("terms", Integer, nullable=False),
+    Column("hits", Integer, nullable=False),
+)
+
+keyword_hits = Table(
+    "keyword_hits",
+    metadata,
+    Column("run_id", Integer, ForeignKey("keyword_runs.id"), primary_key=True),
+    Column("term_idx", Integer, primary_key=True),
+    Column("doc_id", BigInteger, primary_key=True),
+    Column("term", Text, nullable=False),
+    Column("message_pk", BigInteger),
+)
+Index("ix_keyword_hits_message", keyword_hits.c.message_pk)
+
+ENGINE_TABLES = frozenset(
+    {"search_tsv", "search_fts"}
+    | {f"search_fts_{p}" for p in ("data", "idx", "content", "docsize", "config")}
+)
+"""Tables a migration makes for one backend only (full-text structures), not declared above."""
