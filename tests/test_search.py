@@ -152,6 +152,7 @@ def test_phrases_prefixes_and_boolean(searched: app.CaseSession) -> None:
     assert msgs(s, '"sortie scolaire"') == {1}
     assert msgs(s, '"scolaire sortie"') == set()
     assert msgs(s, "sort*") == {1}
+    assert msgs(s, "l'ec*") == {1} and msgs(s, "東*") == {5}
     assert ids(s, "sortie") == {("text", 1), ("poll", 8), ("title", None)}  # the chat is "Sortie CM2"
     assert msgs(s, "enfant OR children") == {2, 3}
     assert msgs(s, "eleve AND ecole") == {1}

@@ -8,7 +8,15 @@ from typing import Any
 import click
 
 from veilleur import app
-from veilleur.app.results import HitsView, MatchReport, NetworkView, RankingView, Summary
+from veilleur.app.results import (
+    HitsView,
+    KeywordRun,
+    MatchReport,
+    NetworkView,
+    RankingView,
+    SearchView,
+    Summary,
+)
 from veilleur.cli import render
 from veilleur.cli.context import Ctx
 from veilleur.cli.exit_codes import ExitCode
@@ -25,6 +33,10 @@ def _show(result: Any, title: str | None) -> None:
         render.network_table(result)
     elif isinstance(result, RankingView):
         render.ranking_table(result, title=title, top=8)
+    elif isinstance(result, SearchView):
+        render.search_view(result)
+    elif isinstance(result, KeywordRun):
+        render.keyword_run_table(result)
     else:
         render.print_json(result)
 

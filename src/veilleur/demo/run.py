@@ -55,6 +55,14 @@ def _export_line(name: str, facts: dict[str, Any], status: str, report: dict[str
     return f"  {name} ({how}): " + ", ".join(parts)
 
 
+KEYWORDS = """# A keyword list as investigators exchange them: one term a line, in the query language.
+vélo*
+sortie*
+"on se retrouve"
+email:club.rando@example.org
+photo* OR vidéo*
+"""
+
 Say = Callable[[str], None]
 Show = Callable[[Any, str | None], None]
 
@@ -136,6 +144,10 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, say: Say, show: Sho
         show(app.network(session, [store_key(truth["case"]["central_account_id"])]), None)
         ranked = app.rank(session)
         show(ranked, "Who comes first: a lead, not a verdict")
+        show(app.search(session, "vélo* OR sortie*", limit=5), None)
+        keywords = out_dir / "keywords.txt"
+        keywords.write_text(KEYWORDS, encoding="utf-8")
+        show(app.run_keyword_list(session, keywords), None)
         # The ground-truth check reads the store directly: it is the demo's test, not a client.
         with session.case.engine.connect() as conn:
             mismatches = (

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from veilleur.records import normalise as norm
 from veilleur.search.tokens import ALL_MARKER, exact_token, field_marker, stems, tokens
+from veilleur.store.bulk import insert_rows
 from veilleur.store.lookups import chunks
 from veilleur.store.schema import (
     account_identifiers,
@@ -49,6 +50,20 @@ from veilleur.store.schema import (
 __all__ = ["SMALL_SOURCES", "IndexReport", "doc_tokens", "identifiers_in", "refresh"]
 
 BATCH = 5_000
+DOC_COLUMNS = (
+    "id",
+    "source",
+    "field",
+    "message_pk",
+    "version",
+    "chat_id",
+    "account_id",
+    "person_id",
+    "date_utc",
+    "content_hash",
+    "ref",
+    "body",
+)
 SMALL_SOURCES = ("name", "chat", "identifier", "person", "contact", "session")
 IDENTIFIER_FIELDS = ("phone", "email", "ip")
 
@@ -148,30 +163,30 @@ class _Writer:
     def write(self, docs: list[_Doc]) -> None:
         if not docs:
             return
-        rows, toks = [], []
+        rows: list[tuple[Any, ...]] = []
+        toks: list[tuple[int, list[str]]] = []
         for d in docs:
             i = self.next_id
             self.next_id += 1
-            t = doc_tokens(d.field, d.text, d.exact)
             rows.append(
-                {
-                    "id": i,
-                    "source": d.source,
-                    "field": d.field,
-                    "message_pk": d.message_pk,
-                    "version": d.version,
-                    "chat_id": d.chat_id,
-                    "account_id": d.account_id,
-                    "person_id": d.person_id,
-                    "date_utc": d.date_utc,
-                    "content_hash": d.content_hash,
-                    "ref": d.ref,
-                    "body": d.body,
-                }
+                (
+                    i,
+                    d.source,
+                    d.field,
+                    d.message_pk,
+                    d.version,
+                    d.chat_id,
+                    d.account_id,
+                    d.person_id,
+                    d.date_utc,
+                    d.content_hash,
+                    d.ref,
+                    d.body,
+                )
             )
-            toks.append((i, t))
+            toks.append((i, doc_tokens(d.field, d.text, d.exact)))
             self.report.by_field[d.field] = self.report.by_field.get(d.field, 0) + 1
-        self.conn.execute(search_docs.insert(), rows)
+        insert_rows(self.conn, search_docs, DOC_COLUMNS, rows)
         if self.pg:
             cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             with cur.copy("COPY search_tsv (doc_id, words) FROM STDIN") as copy:
@@ -234,11 +249,18 @@ def _message_docs(r: Any, files: dict[int, list[str]]) -> list[_Doc]:
 
 
 def _stale_messages(conn: Connection, after: int) -> list[Any]:
+    """The next batch of messages (id > ``after``) whose text document is missing or was made
+    from another content hash. A correlated NOT EXISTS, so each message costs one index probe."""
     d = search_docs
-    indexed = (
-        select(d.c.message_pk, d.c.content_hash)
-        .where(d.c.source == "message", d.c.field == "text")
-        .subquery()
+    current = (
+        select(d.c.id)
+        .where(
+            d.c.message_pk == messages.c.id,
+            d.c.source == "message",
+            d.c.field == "text",
+            d.c.content_hash == messages.c.content_hash,
+        )
+        .exists()
     )
     return list(
         conn.execute(
@@ -250,13 +272,8 @@ def _stale_messages(conn: Connection, after: int) -> list[Any]:
                 messages.c.text,
                 messages.c.details,
                 messages.c.content_hash,
-                indexed.c.content_hash.label("indexed"),
             )
-            .outerjoin(indexed, indexed.c.message_pk == messages.c.id)
-            .where(
-                messages.c.id > after,
-                (indexed.c.message_pk.is_(None)) | (indexed.c.content_hash != messages.c.content_hash),
-            )
+            .where(messages.c.id > after, ~current)
             .order_by(messages.c.id)
             .limit(BATCH)
         )
@@ -273,20 +290,14 @@ def _index_messages(
             if not rows:
                 return
             w = _Writer(conn, report)
-            again = [r.id for r in rows if r.indexed is not None]
-            if again:
-                old = []
-                for part in chunks(again):
-                    old += (
-                        conn.execute(
-                            select(search_docs.c.id).where(
-                                search_docs.c.message_pk.in_(part), search_docs.c.source == "message"
-                            )
-                        )
-                        .scalars()
-                        .all()
+            old: list[int] = []  # documents of these messages made from an earlier content
+            for part in chunks(r.id for r in rows):
+                old += conn.execute(
+                    select(search_docs.c.id).where(
+                        search_docs.c.message_pk.in_(part), search_docs.c.source == "message"
                     )
-                w.delete(old)
+                ).scalars()
+            w.delete(old)
             files: dict[int, list[str]] = {}
             for part in chunks(r.id for r in rows):
                 for pk, name in conn.execute(

@@ -13,13 +13,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, literal, select
 
 from veilleur.digests import read_input_file
 from veilleur.errors import BadInput
 from veilleur.search.query import QueryError, parse
-from veilleur.search.run import matching_ids
-from veilleur.store.lookups import chunks
+from veilleur.search.run import Scope, matched_select
 from veilleur.store.schema import keyword_hits, keyword_runs, search_docs
 from veilleur.timefmt import now_iso
 
@@ -83,26 +82,39 @@ def run_keywords(conn: Connection, path: Path, *, operator: str) -> KeywordRunRe
     ).inserted_primary_key
     assert run_id is not None
     report = KeywordRunReport(int(run_id[0]), path.name, digest, len(terms), 0, 0, skipped=skipped)
-    messages: set[int] = set()
     for idx, term in terms:
-        ids = matching_ids(conn, parse(term))
-        report.by_term[term] = len(ids)
-        report.hits += len(ids)
-        pks: dict[int, int | None] = {}
-        for part in chunks(ids):
-            pks.update(
-                conn.execute(
-                    select(search_docs.c.id, search_docs.c.message_pk).where(search_docs.c.id.in_(part))
-                ).all()
+        matched = matched_select(conn, parse(term), Scope()).subquery()
+        # One statement a term: the hits go from the index to the table without passing through here.
+        conn.execute(
+            insert(keyword_hits).from_select(
+                ["run_id", "term_idx", "doc_id", "term", "message_pk"],
+                select(
+                    literal(report.run_id),
+                    literal(idx),
+                    search_docs.c.id,
+                    literal(term),
+                    search_docs.c.message_pk,
+                ).join(matched, matched.c.id == search_docs.c.id),
             )
-        rows = [
-            {"run_id": report.run_id, "term_idx": idx, "doc_id": i, "term": term, "message_pk": pks.get(i)}
-            for i in ids
-        ]
-        for i in range(0, len(rows), 5_000):
-            conn.execute(insert(keyword_hits), rows[i : i + 5_000])
-        messages.update(p for p in pks.values() if p is not None)
-    report.messages = len(messages)
+        )
+    for term, n in conn.execute(
+        select(keyword_hits.c.term, func.count())
+        .where(keyword_hits.c.run_id == report.run_id)
+        .group_by(keyword_hits.c.term_idx, keyword_hits.c.term)
+        .order_by(keyword_hits.c.term_idx)
+    ):
+        report.by_term[term] = int(n)
+        report.hits += int(n)
+    for _, term in terms:
+        report.by_term.setdefault(term, 0)
+    report.messages = int(
+        conn.execute(
+            select(func.count(keyword_hits.c.message_pk.distinct())).where(
+                keyword_hits.c.run_id == report.run_id
+            )
+        ).scalar()
+        or 0
+    )
     conn.execute(keyword_runs.update().where(keyword_runs.c.id == report.run_id).values(hits=report.hits))
     report.seconds = time.monotonic() - started
     return report

@@ -285,8 +285,9 @@ class _Parser:
         # a bare word (possibly several tokens: "l'enfant", "06.12" -> a phrase of them)
         if value.endswith("*") and len(value) > 1:
             words = tuple(tokens(value[:-1]))
-            if len(words) != 1:
-                raise QueryError(f"a prefix is one word: {value!r} at character {at + 1}")
+            if not words:
+                raise QueryError(f"a prefix needs letters or digits: {value!r} at character {at + 1}")
+            # "l'enf*", "東京*": the words before, then a prefix of the last one
             return Term("prefix", words, fields, value)
         words = tuple(tokens(value))
         if not words:
@@ -356,7 +357,7 @@ def to_fts5(node: Node, widen: Widen) -> str:
             variants = widen.get(node.tokens[0], [node.tokens[0]])
             inner = " OR ".join(f'"{v}"' for v in variants)
         elif node.kind == "prefix":
-            inner = f'"{node.tokens[0]}"*'
+            inner = '"' + " ".join(node.tokens) + '"*'
         elif node.kind == "phrase":
             inner = '"' + " ".join(node.tokens) + '"'
         else:
@@ -383,7 +384,7 @@ def to_tsquery(node: Node, widen: Widen) -> str:
             variants = widen.get(node.tokens[0], [node.tokens[0]])
             inner = " | ".join(f"'{v}'" for v in variants)
         elif node.kind == "prefix":
-            inner = f"'{node.tokens[0]}':*"
+            inner = " <-> ".join([*(f"'{t}'" for t in node.tokens[:-1]), f"'{node.tokens[-1]}':*"])
         elif node.kind == "phrase":
             inner = " <-> ".join(f"'{t}'" for t in node.tokens)
         else:

@@ -156,7 +156,7 @@ def _filters(conn: Connection, scope: Scope) -> list[Any]:
     return where
 
 
-def _matched(conn: Connection, parsed: Parsed, scope: Scope) -> Any:
+def matched_select(conn: Connection, parsed: Parsed, scope: Scope) -> Any:
     """The select of the matching documents' ``id`` and ``score`` (higher is better)."""
     d = search_docs
     where = _filters(conn, scope)
@@ -188,7 +188,7 @@ def _matched(conn: Connection, parsed: Parsed, scope: Scope) -> Any:
 
 def matching_ids(conn: Connection, parsed: Parsed, scope: Scope = Scope()) -> list[int]:
     """Every matching document's id, unranked (keyword lists, counts)."""
-    return [r[0] for r in conn.execute(_matched(conn, parsed, scope))]
+    return [r[0] for r in conn.execute(matched_select(conn, parsed, scope))]
 
 
 def _texts(conn: Connection, hits: list[Hit]) -> None:
@@ -299,7 +299,8 @@ def _marker(terms: list[Term], widen: Widen) -> tuple[set[str], list[str]]:
         if t.kind == "word":
             exact.update(widen.get(t.tokens[0], [t.tokens[0]]))
         elif t.kind == "prefix":
-            prefixes.append(t.tokens[0])
+            exact.update(t.tokens[:-1])
+            prefixes.append(t.tokens[-1])
         else:
             exact.update(t.tokens)
     return exact, prefixes
@@ -333,7 +334,7 @@ def search(
     """Find what ``parsed`` names within ``scope``: the page ``offset``..``offset + limit`` of the
     ranked hits, the total, and the counts per chat and per account of all hits."""
     started = time.monotonic()
-    sub = _matched(conn, parsed, scope).subquery()
+    sub = matched_select(conn, parsed, scope).subquery()
     d = search_docs
     cols = [
         d.c.id,
@@ -381,7 +382,20 @@ def search(
         by_account = Counter(h.account_id for h in kept if h.account_id is not None).most_common(20)
         page = kept[offset : offset + limit]
     else:
-        total = int(conn.execute(select(func.count()).select_from(sub)).scalar() or 0)
+        # One pass over every hit for the total and both tallies.
+        by_chat_n: Counter[int] = Counter()
+        by_account_n: Counter[int] = Counter()
+        total = 0
+        for chat_id, account_id, n in conn.execute(
+            select(d.c.chat_id, d.c.account_id, func.count())
+            .join(sub, sub.c.id == d.c.id)
+            .group_by(d.c.chat_id, d.c.account_id)
+        ):
+            total += n
+            if chat_id is not None:
+                by_chat_n[chat_id] += n
+            if account_id is not None:
+                by_account_n[account_id] += n
         rows = conn.execute(
             base.order_by(sub.c.score.desc(), d.c.date_utc.desc().nulls_last(), d.c.id)
             .limit(limit)
@@ -403,26 +417,8 @@ def search(
             )
             for r in rows
         ]
-        counted = (
-            select(d.c.chat_id, func.count()).join(sub, sub.c.id == d.c.id).where(d.c.chat_id.is_not(None))
-        )
-        by_chat = [
-            (int(a), int(b))
-            for a, b in conn.execute(
-                counted.group_by(d.c.chat_id).order_by(func.count().desc(), d.c.chat_id).limit(20)
-            )
-        ]
-        counted_a = (
-            select(d.c.account_id, func.count())
-            .join(sub, sub.c.id == d.c.id)
-            .where(d.c.account_id.is_not(None))
-        )
-        by_account = [
-            (int(a), int(b))
-            for a, b in conn.execute(
-                counted_a.group_by(d.c.account_id).order_by(func.count().desc(), d.c.account_id).limit(20)
-            )
-        ]
+        by_chat = sorted(by_chat_n.items(), key=lambda x: (-x[1], x[0]))[:20]
+        by_account = sorted(by_account_n.items(), key=lambda x: (-x[1], x[0]))[:20]
         _texts(conn, page)
         _bodies(conn, page)
     _hidden(conn, page)

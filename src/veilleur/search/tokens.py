@@ -72,6 +72,7 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_SPELL)
 
 
+@lru_cache(maxsize=500_000)
 def encode(folded: str) -> str:
     """``folded`` as an ``[a-z0-9]`` token (itself when it already is one)."""
     if _PLAIN.fullmatch(folded):
@@ -79,30 +80,62 @@ def encode(folded: str) -> str:
     return ("zq" + "".join(f"{ord(c):06x}" for c in folded))[:MAX_TOKEN_CHARS]
 
 
-def tokens_with_spans(text: str) -> Iterator[tuple[str, int, int]]:
-    """``(token, start, end)`` for each token of ``text``, offsets in ``text``'s characters."""
-    n = 0
-    for m in _TOKEN.finditer(text):
-        if n >= MAX_TOKENS:
-            return
-        kind = m.lastgroup
-        s = m.group()
-        if kind == "emoji":
-            if ord(s) in _EMOJI_SKIP:
-                continue
-            yield f"u{ord(s):x}", m.start(), m.end()
-        elif kind == "cjk":
-            yield encode(s), m.start(), m.end()
-        else:
-            folded = fold(s)
-            if not folded:
-                continue
-            yield encode(folded), m.start(), m.end()
-        n += 1
+_COMBINING = re.compile(f"[{_MARKS}]+")
+_FOLDED_TOKEN = re.compile(rf"[{_CJK}]|[{_EMOJI}]|[^\W_{_CJK}]+")
+
+
+def _fold_text(text: str) -> str:
+    """The whole text folded at once (what :func:`fold` does to a word, for every word). Latin
+    letters with diacritics, the bulk of French text, go through one table; the rest of Unicode
+    through NFKD."""
+    if text.isascii():
+        return text.lower()
+    quick = text.translate(_LATIN)
+    if quick.isascii():
+        return quick
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", quick.casefold())).translate(_SPELL)
+
+
+def _latin_table() -> dict[int, str]:
+    table = {c: chr(c).lower() for c in range(0x41, 0x5B)}
+    for c in range(0xC0, 0x250):
+        folded = _COMBINING.sub("", unicodedata.normalize("NFKD", chr(c).casefold())).translate(_SPELL)
+        if folded.isascii():
+            table[c] = folded
+    return table
+
+
+_LATIN = _latin_table()
 
 
 def tokens(text: str) -> list[str]:
-    return [t for t, _, _ in tokens_with_spans(text)]
+    """The tokens of ``text``, in order: what both backends index and every query is made of."""
+    out: list[str] = []
+    for s in _FOLDED_TOKEN.findall(_fold_text(text)):
+        if len(s) == 1 and not s.isascii():
+            c = ord(s)
+            if c in _EMOJI_SKIP:
+                continue
+            if _is_emoji(c):
+                out.append(f"u{c:x}")
+                continue
+        out.append(s if len(s) <= MAX_TOKEN_CHARS and s.isascii() and s.isalnum() else encode(s))
+        if len(out) >= MAX_TOKENS:
+            break
+    return out
+
+
+def _is_emoji(c: int) -> bool:
+    return 0x1F000 <= c <= 0x1FAFF or 0x2600 <= c <= 0x27BF or 0x2B00 <= c <= 0x2BFF or 0x2300 <= c <= 0x23FF
+
+
+def tokens_with_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """``(token, start, end)`` for each word of ``text`` as written, offsets in ``text``'s
+    characters: what a snippet marks. A written word may fold to several tokens (``¼``); each is
+    given with the word's span."""
+    for m in _TOKEN.finditer(text):
+        for t in tokens(m.group()):
+            yield t, m.start(), m.end()
 
 
 def field_marker(field: str) -> str:

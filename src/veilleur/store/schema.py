@@ -758,7 +758,7 @@ search_docs = Table(
     Column("ref", Text),  # what a non-message document cites: "account_identifiers#12", "chats#3"
     Column("body", Text),  # the text itself, for documents whose text no other table holds as is
 )
-Index("ix_search_docs_message", search_docs.c.message_pk)
+Index("ix_search_docs_message", search_docs.c.message_pk, search_docs.c.source, search_docs.c.field)
 Index("ix_search_docs_source", search_docs.c.source)
 Index("ix_search_docs_chat_date", search_docs.c.chat_id, search_docs.c.date_utc)
 Index("ix_search_docs_account", search_docs.c.account_id)

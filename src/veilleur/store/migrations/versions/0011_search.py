@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("ref", sa.Text()),
         sa.Column("body", sa.Text()),
     )
-    op.create_index("ix_search_docs_message", "search_docs", ["message_pk"])
+    op.create_index("ix_search_docs_message", "search_docs", ["message_pk", "source", "field"])
     op.create_index("ix_search_docs_source", "search_docs", ["source"])
     op.create_index("ix_search_docs_chat_date", "search_docs", ["chat_id", "date_utc"])
     op.create_index("ix_search_docs_account", "search_docs", ["account_id"])
