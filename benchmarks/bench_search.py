@@ -96,6 +96,11 @@ def run_backend(backend: str, export: Path, work: Path) -> dict[str, Any]:
         report = refresh(case.engine)
         t_index = time.perf_counter() - t
         index_mb = (_size(case) - size_before) / 1e6
+        print(
+            f"{backend}: import {t_import:.1f} s, index {t_index:.1f} s ({t_index / t_import:.0%}), "
+            f"{index_mb:.0f} MB; querying…",
+            flush=True,
+        )
         rng = random.Random(7)
         phones = _returns(case, work / f"returns-{backend}.csv", rng)
         out: dict[str, Any] = {

@@ -144,7 +144,7 @@ def run_demo(out_dir: Path, *, seed: int = 7, operator: str, say: Say, show: Sho
         show(app.network(session, [store_key(truth["case"]["central_account_id"])]), None)
         ranked = app.rank(session)
         show(ranked, "Who comes first: a lead, not a verdict")
-        show(app.search(session, "vélo* OR sortie*", limit=5), None)
+        show(app.search(session, "text:(vélo* OR sortie*)", limit=5), None)
         keywords = out_dir / "keywords.txt"
         keywords.write_text(KEYWORDS, encoding="utf-8")
         show(app.run_keyword_list(session, keywords), None)

@@ -248,36 +248,46 @@ def _message_docs(r: Any, files: dict[int, list[str]]) -> list[_Doc]:
     return out
 
 
-def _stale_messages(conn: Connection, after: int) -> list[Any]:
-    """The next batch of messages (id > ``after``) whose text document is missing or was made
-    from another content hash. A correlated NOT EXISTS, so each message costs one index probe."""
+_MESSAGE_COLUMNS = (
+    messages.c.id,
+    messages.c.chat_id,
+    messages.c.sender_id,
+    messages.c.date_utc,
+    messages.c.text,
+    messages.c.details,
+    messages.c.content_hash,
+)
+
+
+def _stale_messages(conn: Connection, after: int) -> tuple[list[Any], int | None]:
+    """The messages of the next id range after ``after`` whose text document is missing or was
+    made from another content hash, and the range's last id (None: no message left).
+
+    Two range scans of primary-key order (messages, then the documents of those ids), compared
+    here: a plan that cannot go wrong on either backend, whatever its statistics say."""
+    ids = conn.execute(
+        select(messages.c.id, messages.c.content_hash)
+        .where(messages.c.id > after)
+        .order_by(messages.c.id)
+        .limit(BATCH)
+    ).all()
+    if not ids:
+        return [], None
+    first, last = ids[0][0], ids[-1][0]
     d = search_docs
-    current = (
-        select(d.c.id)
-        .where(
-            d.c.message_pk == messages.c.id,
-            d.c.source == "message",
-            d.c.field == "text",
-            d.c.content_hash == messages.c.content_hash,
-        )
-        .exists()
-    )
-    return list(
+    indexed = dict(
         conn.execute(
-            select(
-                messages.c.id,
-                messages.c.chat_id,
-                messages.c.sender_id,
-                messages.c.date_utc,
-                messages.c.text,
-                messages.c.details,
-                messages.c.content_hash,
+            select(d.c.message_pk, d.c.content_hash).where(
+                d.c.message_pk.between(first, last), d.c.source == "message", d.c.field == "text"
             )
-            .where(messages.c.id > after, ~current)
-            .order_by(messages.c.id)
-            .limit(BATCH)
-        )
+        ).all()
     )
+    stale = [i for i, h in ids if indexed.get(i) != h]
+    rows: list[Any] = []
+    for part in chunks(stale):
+        rows += conn.execute(select(*_MESSAGE_COLUMNS).where(messages.c.id.in_(part))).all()
+    rows.sort(key=lambda r: r.id)
+    return rows, last
 
 
 def _index_messages(
@@ -286,9 +296,12 @@ def _index_messages(
     after = 0
     while True:
         with conn_factory() as conn:
-            rows = _stale_messages(conn, after)
-            if not rows:
+            rows, last = _stale_messages(conn, after)
+            if last is None:
                 return
+            after = last
+            if not rows:
+                continue
             w = _Writer(conn, report)
             old: list[int] = []  # documents of these messages made from an earlier content
             for part in chunks(r.id for r in rows):
@@ -308,7 +321,6 @@ def _index_messages(
                     files.setdefault(pk, []).append(name)
             w.write([d for r in rows for d in _message_docs(r, files)])
             report.messages += len(rows)
-            after = rows[-1].id
         if progress is not None:
             progress(report.messages)
 
