@@ -63,7 +63,9 @@ def import_record_file(
         session.case, path, kind=kind, operator=session.user, source=source, format=format, region=region
     )
     if report.status != "unchanged":
-        refresh_index(session.case, operator=session.user)  # its identifiers are searchable
+        refresh_index(
+            session.case, operator=session.user, after_import=True
+        )  # its identifiers are searchable
     return report
 
 

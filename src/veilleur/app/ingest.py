@@ -36,7 +36,7 @@ def import_export_file(
         session.case, path, ImportOptions(session.user, utc_offset, lenient_utf8), progress
     )
     if result.status != "unchanged":
-        refresh_index(session.case, operator=session.user)
+        refresh_index(session.case, operator=session.user, after_import=True)
     return ImportOutcome(str(path), result.import_id, result.status, result.resumed, result.report)
 
 

@@ -11,7 +11,7 @@ from veilleur.app.results import CountOut, IndexRun, KeywordHitsView, KeywordRun
 from veilleur.app.session import CaseSession, use_case
 from veilleur.case import Case
 from veilleur.custody import audit
-from veilleur.errors import NotFound
+from veilleur.errors import CaseError, NotFound
 from veilleur.matching.results import display_names
 from veilleur.search import Hit, Scope, parse, refresh
 from veilleur.search import run as searching
@@ -26,11 +26,20 @@ __all__ = ["keyword_hits_view", "refresh_index", "reindex", "run_keyword_list", 
 MAX_PAGE = 500
 
 
-def refresh_index(case: Case, *, operator: str) -> IndexRun:
+def refresh_index(case: Case, *, operator: str, after_import: bool = False) -> IndexRun | None:
     """Bring the search index up to date and log it (``search.index``) when it changed anything;
-    run by every use case that imports (exports, records) and by :func:`reindex`."""
-    with case.exclusive("search-index"):
-        r = refresh(case.engine)
+    run by every use case that imports (exports, records) and by :func:`reindex`.
+
+    One refresh at a time per case. After an import, a refresh already running elsewhere is left
+    to finish (None): what it misses, the next import or ``veilleur search --reindex`` indexes;
+    the import itself has succeeded and must not be reported as failed."""
+    try:
+        with case.exclusive("search-index"):
+            r = refresh(case.engine)
+    except CaseError:
+        if after_import:
+            return None
+        raise
     if r.documents:
         case.audit(
             "search.index",
@@ -45,7 +54,9 @@ def refresh_index(case: Case, *, operator: str) -> IndexRun:
 @use_case("search.index")
 def reindex(session: CaseSession) -> IndexRun:
     """Index whatever the index does not hold yet (a case made before search, an interrupted run)."""
-    return refresh_index(session.case, operator=session.user)
+    done = refresh_index(session.case, operator=session.user)
+    assert done is not None
+    return done
 
 
 def _citation(h: Hit) -> str:

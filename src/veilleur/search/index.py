@@ -259,12 +259,13 @@ _MESSAGE_COLUMNS = (
 )
 
 
-def _stale_messages(conn: Connection, after: int) -> tuple[list[Any], int | None]:
+def _stale_messages(conn: Connection, after: int) -> tuple[list[Any], list[int], int | None]:
     """The messages of the next id range after ``after`` whose text document is missing or was
-    made from another content hash, and the range's last id (None: no message left).
+    made from another content hash, the ids of those messages' earlier documents, and the range's
+    last id (None: no message left).
 
-    Two range scans of primary-key order (messages, then the documents of those ids), compared
-    here: a plan that cannot go wrong on either backend, whatever its statistics say."""
+    Two range scans in primary-key order (the messages, then the documents of that id range),
+    compared here: a plan that cannot go wrong on either backend, whatever its statistics say."""
     ids = conn.execute(
         select(messages.c.id, messages.c.content_hash)
         .where(messages.c.id > after)
@@ -272,22 +273,22 @@ def _stale_messages(conn: Connection, after: int) -> tuple[list[Any], int | None
         .limit(BATCH)
     ).all()
     if not ids:
-        return [], None
+        return [], [], None
     first, last = ids[0][0], ids[-1][0]
     d = search_docs
-    indexed = dict(
-        conn.execute(
-            select(d.c.message_pk, d.c.content_hash).where(
-                d.c.message_pk.between(first, last), d.c.source == "message", d.c.field == "text"
-            )
-        ).all()
-    )
-    stale = [i for i, h in ids if indexed.get(i) != h]
+    docs = conn.execute(
+        select(d.c.id, d.c.message_pk, d.c.field, d.c.content_hash).where(
+            d.c.message_pk.between(first, last), d.c.source == "message"
+        )
+    ).all()
+    indexed = {r.message_pk: r.content_hash for r in docs if r.field == "text"}
+    stale = {i for i, h in ids if indexed.get(i) != h}
+    old = [r.id for r in docs if r.message_pk in stale]
     rows: list[Any] = []
     for part in chunks(stale):
         rows += conn.execute(select(*_MESSAGE_COLUMNS).where(messages.c.id.in_(part))).all()
     rows.sort(key=lambda r: r.id)
-    return rows, last
+    return rows, old, last
 
 
 def _index_messages(
@@ -296,21 +297,14 @@ def _index_messages(
     after = 0
     while True:
         with conn_factory() as conn:
-            rows, last = _stale_messages(conn, after)
+            rows, old, last = _stale_messages(conn, after)
             if last is None:
                 return
             after = last
             if not rows:
                 continue
             w = _Writer(conn, report)
-            old: list[int] = []  # documents of these messages made from an earlier content
-            for part in chunks(r.id for r in rows):
-                old += conn.execute(
-                    select(search_docs.c.id).where(
-                        search_docs.c.message_pk.in_(part), search_docs.c.source == "message"
-                    )
-                ).scalars()
-            w.delete(old)
+            w.delete(old)  # documents of these messages made from an earlier content
             files: dict[int, list[str]] = {}
             for part in chunks(r.id for r in rows):
                 for pk, name in conn.execute(
