@@ -156,15 +156,17 @@ def _filters(conn: Connection, scope: Scope) -> list[Any]:
     return where
 
 
-def matched_select(conn: Connection, parsed: Parsed, scope: Scope) -> Any:
-    """The select of the matching documents' ``id`` and ``score`` (higher is better)."""
+def matched_select(conn: Connection, parsed: Parsed, scope: Scope, widen: Widen | None = None) -> Any:
+    """The select of the matching documents' ``id`` and ``score`` (higher is better); ``widen``
+    when the caller has already looked up the words' stem variants."""
     d = search_docs
     where = _filters(conn, scope)
     if parsed.node is None:  # a regular expression alone: over the message texts in scope
         return select(d.c.id.label("id"), literal(0.0).label("score")).where(
             d.c.source.in_(["message", "version"]), d.c.field == "text", *where
         )
-    widen = _widen(conn, parsed)
+    if widen is None:
+        widen = _widen(conn, parsed)
     if conn.dialect.name == "postgresql":
         tsq = cast(bindparam("tsq", to_tsquery(parsed.node, widen)), TSQUERY)
         words: Any = literal_column("t.words")
@@ -183,6 +185,24 @@ def matched_select(conn: Connection, parsed: Parsed, scope: Scope) -> Any:
         .where(
             literal_column("search_fts").op("MATCH")(bindparam("fts", to_fts5(parsed.node, widen))), *where
         )
+    )
+
+
+def _row_hit(r: Any) -> Hit:
+    """A ``search_docs`` row (with a ``score`` when ranked) as a hit, its text not yet read."""
+    score = float(getattr(r, "score", 0) or 0)
+    return Hit(
+        r.id,
+        r.source,
+        r.field,
+        score,
+        r.message_pk,
+        r.version,
+        r.chat_id,
+        r.account_id,
+        r.person_id,
+        r.date_utc,
+        r.ref,
     )
 
 
@@ -334,7 +354,8 @@ def search(
     """Find what ``parsed`` names within ``scope``: the page ``offset``..``offset + limit`` of the
     ranked hits, the total, and the counts per chat and per account of all hits."""
     started = time.monotonic()
-    sub = matched_select(conn, parsed, scope).subquery()
+    widen = _widen(conn, parsed) if parsed.node is not None else {}  # matching and marking use it
+    sub = matched_select(conn, parsed, scope, widen).subquery()
     d = search_docs
     cols = [
         d.c.id,
@@ -357,22 +378,7 @@ def search(
                 f"the regular expression would run over more than {MAX_REGEX_CANDIDATES:,} texts: narrow the "
                 "query with words, a chat (in:) or a time window (after:, before:)"
             )
-        hits = [
-            Hit(
-                r.id,
-                r.source,
-                r.field,
-                float(r.score or 0),
-                r.message_pk,
-                r.version,
-                r.chat_id,
-                r.account_id,
-                r.person_id,
-                r.date_utc,
-                r.ref,
-            )
-            for r in rows
-        ]
+        hits = [_row_hit(r) for r in rows]
         _texts(conn, hits)
         _bodies(conn, hits)
         kept = [h for h in hits if parsed.regex.search(h.text)]
@@ -401,30 +407,13 @@ def search(
             .limit(limit)
             .offset(offset)
         ).all()
-        page = [
-            Hit(
-                r.id,
-                r.source,
-                r.field,
-                float(r.score or 0),
-                r.message_pk,
-                r.version,
-                r.chat_id,
-                r.account_id,
-                r.person_id,
-                r.date_utc,
-                r.ref,
-            )
-            for r in rows
-        ]
+        page = [_row_hit(r) for r in rows]
         by_chat = sorted(by_chat_n.items(), key=lambda x: (-x[1], x[0]))[:20]
         by_account = sorted(by_account_n.items(), key=lambda x: (-x[1], x[0]))[:20]
         _texts(conn, page)
         _bodies(conn, page)
     _hidden(conn, page)
-    exact, prefixes = _marker(
-        parsed.positive_terms(), _widen(conn, parsed) if parsed.node is not None else {}
-    )
+    exact, prefixes = _marker(parsed.positive_terms(), widen)
     for h in page:
         if h.hidden:
             h.snippet, h.marks = HIDDEN, []
@@ -468,22 +457,7 @@ def hits_of(conn: Connection, doc_ids: list[int]) -> list[Hit]:
     for part in chunks(doc_ids):
         for r in conn.execute(select(d).where(d.c.id.in_(part))):
             rows[r.id] = r
-    hits = [
-        Hit(
-            r.id,
-            r.source,
-            r.field,
-            0.0,
-            r.message_pk,
-            r.version,
-            r.chat_id,
-            r.account_id,
-            r.person_id,
-            r.date_utc,
-            r.ref,
-        )
-        for r in (rows[i] for i in doc_ids if i in rows)
-    ]
+    hits = [_row_hit(rows[i]) for i in doc_ids if i in rows]
     _texts(conn, hits)
     _bodies(conn, hits)
     _hidden(conn, hits)
