@@ -386,7 +386,7 @@ def test_html_media_paths_are_relative_to_their_page(case: Case, tmp_path: Path)
 
 def test_demo_command(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    result = CliRunner().invoke(cli, ["--operator", "tester", "demo", "--out", str(out)])
+    result = CliRunner().invoke(cli, ["--operator", "tester", "demo", "--no-serve", "--out", str(out)])
     assert result.exit_code == 0, result.output
     for words in (
         "Case summary",
@@ -410,6 +410,6 @@ def test_demo_command(tmp_path: Path) -> None:
     other = tmp_path / "not-a-demo"
     other.mkdir()
     (other / "keep.txt").write_text("mine", encoding="utf-8")
-    refused = CliRunner().invoke(cli, ["--operator", "tester", "demo", "--out", str(other)])
+    refused = CliRunner().invoke(cli, ["--operator", "tester", "demo", "--no-serve", "--out", str(other)])
     assert refused.exit_code == 3 and "not a Veilleur demo folder" in refused.output
     assert (other / "keep.txt").read_text(encoding="utf-8") == "mine"

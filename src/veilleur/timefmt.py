@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["iso_utc", "now_iso", "now_iso_seconds"]
+__all__ = ["iso_utc", "now_iso", "now_iso_seconds", "parse_window", "utc_day"]
 
 _SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 _MICROSECONDS = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -34,3 +34,22 @@ def now_iso() -> str:
 def now_iso_seconds() -> str:
     """Now, to the second, in the form of :func:`iso_utc`: the stamp of an export's manifest."""
     return datetime.now(UTC).strftime(_SECONDS)
+
+
+def utc_day(value: str, what: str) -> int:
+    """A day written ``YYYY-MM-DD`` as the epoch second of its start, UTC; a clear error if not."""
+    from veilleur.errors import InvalidValue
+
+    try:
+        d = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidValue(f"{what}: wants a day as YYYY-MM-DD, not {value!r}") from None
+    return int(d.timestamp())
+
+
+def parse_window(since: str | None, until: str | None) -> tuple[int | None, int | None]:
+    """A window of days, ``since`` included and ``until`` excluded, as epoch seconds (None: open)."""
+    return (
+        utc_day(since, "since") if since else None,
+        utc_day(until, "until") if until else None,
+    )

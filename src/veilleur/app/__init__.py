@@ -14,6 +14,7 @@ writes no audit entry itself.
 
 from __future__ import annotations
 
+from veilleur.app.accounts import new_password
 from veilleur.app.custody import (
     add_user,
     audit_show,
@@ -25,6 +26,7 @@ from veilleur.app.custody import (
     remove_member,
     set_member,
     set_user_disabled,
+    set_user_password,
     upgrade,
     users,
 )
@@ -41,9 +43,10 @@ from veilleur.app.identity import (
 )
 from veilleur.app.ingest import import_export_file, imports, summary, write_import_reports
 from veilleur.app.media import hash_media, hits, import_hash_list, lists, match, set_list_threshold
-from veilleur.app.network import exchanges, network, propagation, roles, timeline
+from veilleur.app.network import exchange_graph, exchanges, network, propagation, roles, timeline
 from veilleur.app.outputs import EXPORT_FORMATS, dossiers, export, reports
 from veilleur.app.permissions import USE_CASES, Role
+from veilleur.app.profiles import account_profile, person_profile
 from veilleur.app.ranking import compare_rankings, rank, show_ranking
 from veilleur.app.results import RESULT_TYPES, json_schema, to_data, to_json
 from veilleur.app.search import keyword_hits_view, reindex, run_keyword_list, search
@@ -67,6 +70,7 @@ __all__ = [
     "Role",
     "VeilleurError",
     "VideoThresholds",
+    "account_profile",
     "add_user",
     "audit_show",
     "audit_verify",
@@ -77,6 +81,7 @@ __all__ = [
     "dossiers",
     "evidence_list",
     "evidence_verify",
+    "exchange_graph",
     "exchanges",
     "export",
     "hash_media",
@@ -93,8 +98,10 @@ __all__ = [
     "match",
     "members",
     "network",
+    "new_password",
     "open_installation",
     "open_session",
+    "person_profile",
     "propagation",
     "rank",
     "records",
@@ -110,6 +117,7 @@ __all__ = [
     "set_list_threshold",
     "set_member",
     "set_user_disabled",
+    "set_user_password",
     "show_ranking",
     "summary",
     "timeline",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, insert, select, update
 
+from veilleur.app import accounts
 from veilleur.app.permissions import Role
 from veilleur.app.results import (
     AuditLog,
@@ -39,6 +40,7 @@ __all__ = [
     "remove_member",
     "set_member",
     "set_user_disabled",
+    "set_user_password",
     "upgrade",
     "users",
 ]
@@ -172,7 +174,16 @@ def users(inst: Installation, *, user: str) -> UsersView:
 def add_user(inst: Installation, name: str, *, user: str, display_name: str | None, admin: bool) -> User:
     """Add a user to the installation. The first user (a new installation) is its administrator."""
     _require_admin(inst, user, "users.manage")
-    return inst.add(name, display_name=display_name, admin=admin, by=user)
+    made = inst.add(name, display_name=display_name, admin=admin, by=user)
+    accounts.log_event(inst, "user.add", actor=user, subject=made.name, details={"admin": made.is_admin})
+    return made
+
+
+def set_user_password(inst: Installation, name: str, password: str, *, user: str) -> None:
+    """Set a user's password: the user themself, or an administrator. Ends their sessions."""
+    if name != user:
+        _require_admin(inst, user, "users.manage")
+    accounts.set_password(inst, name, password, by=user)
 
 
 def set_user_disabled(inst: Installation, name: str, *, user: str, disabled: bool) -> User:
@@ -180,7 +191,11 @@ def set_user_disabled(inst: Installation, name: str, *, user: str, disabled: boo
     _require_admin(inst, user, "users.manage")
     if name == user and disabled:
         raise VeilleurError("an administrator cannot disable themself")
-    return inst.set_disabled(name, disabled)
+    changed = inst.set_disabled(name, disabled)
+    if disabled:
+        accounts.end_all(inst, name, by=user)
+    accounts.log_event(inst, "user.disable" if disabled else "user.enable", actor=user, subject=name)
+    return changed
 
 
 # -- evidence and audit ---------------------------------------------------------------------------

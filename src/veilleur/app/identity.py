@@ -37,9 +37,11 @@ from veilleur.records.importer import RecordImportReport
 from veilleur.timefmt import iso_utc
 
 __all__ = [
+    "LinkConflict",
     "decide_link",
     "import_record_file",
     "indicator_hits",
+    "link_state",
     "links",
     "records",
     "reveal_hit",
@@ -149,6 +151,27 @@ def run_linking(session: CaseSession, *, settings_path: Path | None = None) -> L
     return link_case(session.case, operator=session.user, settings=settings)
 
 
+class LinkConflict(VeilleurError):
+    """A decision on a proposal that changed since the user saw it."""
+
+
+def link_state(link: LinkOut) -> str:
+    """What a reviewer saw of a proposal: its run, its status and the decision in force."""
+    return f"{link.run_id or 0}:{link.status}:{link.decision.id if link.decision else 0}"
+
+
+def _what_changed(now: LinkOut | None) -> str:
+    if now is None:
+        return "this proposal is no longer current (a later run replaced it): reload the page"
+    if now.decision is not None:
+        d = now.decision
+        return (
+            f"this proposal changed since you loaded the page: {d.operator} {d.decision} it at "
+            f"{d.at} ({d.note or 'no reason given'}); reload the page to decide again"
+        )
+    return f"this proposal changed since you loaded the page (now {now.status}, run {now.run_id}): reload it"
+
+
 def _link(v: LinkView) -> LinkOut:
     d = v.decision
     return LinkOut(
@@ -191,9 +214,14 @@ def decide_link(
     person: str | None = None,
     other_account: str | None = None,
     note: str | None = None,
+    seen: str | None = None,
 ) -> LinkDecision:
     """Confirm or reject that ``account`` is ``person`` (or the same person as ``other_account``);
-    every later run respects it. Logged (``link.decide``) with the decision."""
+    every later run respects it. Logged (``link.decide``) with the decision.
+
+    ``seen`` is the :func:`link_state` of the proposal as the deciding user saw it (a page loaded
+    earlier): if another reviewer decided it, or a new run changed it, since then, the decision is
+    refused with what changed, so that two reviewers never overwrite each other unknowingly."""
     if (person is None) == (other_account is None):
         raise VeilleurError("give exactly one of a person or another account")
     with session.reading() as conn:
@@ -201,6 +229,18 @@ def decide_link(
         target = (
             resolve_person(conn, person) if person is not None else resolve_account(conn, str(other_account))
         )
+        if seen is not None:
+            now = next(
+                (
+                    _link(v)
+                    for v in current_links(conn)
+                    if v.account_id == who.id
+                    and (v.person_id if person is not None else v.other_account_id) == target.id
+                ),
+                None,
+            )
+            if now is None or link_state(now) != seen:
+                raise LinkConflict(_what_changed(now))
     d = decide(
         session.case,
         kind="account_person" if person is not None else "account_account",

@@ -6,6 +6,8 @@ record keys it was about, and returns results that name accounts by key.
 
 from __future__ import annotations
 
+import networkx as nx
+
 from veilleur.analysis.exchanges import Exchange, flagged_exchanges
 from veilleur.analysis.graph import account_timeline, analyse_network, chat_timeline
 from veilleur.analysis.network import exchanged_with
@@ -16,6 +18,9 @@ from veilleur.app.results import (
     CounterpartOut,
     ExchangeOut,
     ExchangesView,
+    GraphEdge,
+    GraphNode,
+    GraphView,
     NetworkLinkOut,
     NetworkView,
     PartyOut,
@@ -30,9 +35,13 @@ from veilleur.app.session import CaseSession, use_case
 from veilleur.errors import VeilleurError
 from veilleur.matching.results import display_names
 from veilleur.store.lookups import account_keys
-from veilleur.timefmt import iso_utc
+from veilleur.timefmt import iso_utc, parse_window
 
-__all__ = ["exchanges", "network", "propagation", "roles", "timeline"]
+__all__ = ["exchange_graph", "exchanges", "network", "propagation", "roles", "timeline"]
+
+GRAPH_LIMIT = 500
+"""Accounts drawn at most at once: past it the best-connected are drawn and the rest counted,
+so a case of thousands of accounts stays responsive (graphs of peers that do not cap fail there)."""
 
 
 def _exchange(e: Exchange, keys: dict[int, str]) -> ExchangeOut:
@@ -54,19 +63,30 @@ def _exchange(e: Exchange, keys: dict[int, str]) -> ExchangeOut:
 
 @use_case("exchanges")
 def exchanges(
-    session: CaseSession, *, accounts: tuple[str, ...] | list[str] = (), chat: str | None = None
+    session: CaseSession,
+    *,
+    accounts: tuple[str, ...] | list[str] = (),
+    chat: str | None = None,
+    between: tuple[str, str] | None = None,
 ) -> ExchangesView:
     """Every exchange of flagged media (sender, recipients and why, matches, citation), optionally
-    only those an account took part in or those of one chat."""
+    only those an account took part in, those of one chat, or those one account sent the other
+    (``between``, either way: an edge of the network)."""
     with session.reading() as conn:
-        named = [resolve_account(conn, a) for a in accounts]
+        named = [resolve_account(conn, a) for a in (*accounts, *(between or ()))]
         in_chat = resolve_chat(conn, chat) if chat is not None else None
         ids = {a.id for a in named}
+        pair = (named[-2].id, named[-1].id) if between else None
         found = [
             e
             for e in flagged_exchanges(conn)
             if (not ids or e.sender_id in ids or not ids.isdisjoint(e.recipient_map))
             and (in_chat is None or e.chat_id == in_chat.id)
+            and (
+                pair is None
+                or (e.sender_id == pair[0] and pair[1] in e.recipient_map)
+                or (e.sender_id == pair[1] and pair[0] in e.recipient_map)
+            )
         ]
         people = {e.sender_id for e in found if e.sender_id is not None}
         people |= {p.account_id for e in found for p in e.recipients}
@@ -200,3 +220,73 @@ def timeline(session: CaseSession, *, account: str | None = None, chat: str | No
             r["utc"] = iso_utc(r["utc"])
             r["until_utc"] = iso_utc(r["until_utc"])
     return TimelineView(kind, who.key, who.label, rows)
+
+
+@use_case("network")
+def exchange_graph(
+    session: CaseSession,
+    *,
+    center: str | None = None,
+    depth: int = 1,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = GRAPH_LIMIT,
+) -> GraphView:
+    """The exchange network to draw: every account that sent or received flagged material in the
+    window (``since``/``until``, ISO dates, UTC), or the ego network of ``center`` within
+    ``depth`` steps; at most ``limit`` accounts (the most exchanges first), with positions, roles
+    and communities. Clicking an edge asks :func:`exchanges` with ``between``."""
+    limit = max(1, min(limit, 5000))
+    depth = max(1, min(depth, 3))
+    lo, hi = parse_window(since, until)
+    with session.reading() as conn:
+        who = resolve_account(conn, center) if center else None
+        found = [
+            e
+            for e in flagged_exchanges(conn)
+            if (lo is None or (e.date_utc is not None and e.date_utc >= lo))
+            and (hi is None or (e.date_utc is not None and e.date_utc < hi))
+        ]
+        na = analyse_network(conn, found)
+        g = na.graph
+        if who is not None:
+            near = nx.ego_graph(g.to_undirected(as_view=True), who.id, radius=depth) if who.id in g else []
+            g = na.graph.subgraph(near)
+        total_nodes, total_edges = g.number_of_nodes(), g.number_of_edges()
+        weight = {a: na.accounts[a].sent + na.accounts[a].received for a in g}
+        keep = sorted(g, key=lambda a: (a != (who.id if who else None), -weight[a], a))[:limit]
+        sub = na.graph.subgraph(keep)
+        layout = nx.spring_layout(sub, seed=0, iterations=60 if len(sub) < 1000 else 25) if len(sub) else {}
+        keys = account_keys(conn, set(keep))
+        names = display_names(conn, set(keep))
+    session.log_view(
+        "network",
+        subject=who.key if who else None,
+        details={"accounts": len(keep), "since": since, "until": until},
+    )
+    return GraphView(
+        who.key if who else None,
+        depth,
+        since,
+        until,
+        total_nodes,
+        total_edges,
+        len(keep) < total_nodes,
+        [
+            GraphNode(
+                keys[a],
+                names.get(a) or keys[a],
+                list(na.accounts[a].roles),
+                na.accounts[a].community,
+                na.accounts[a].sent,
+                na.accounts[a].received,
+                round(float(layout[a][0]), 4),
+                round(float(layout[a][1]), 4),
+            )
+            for a in keep
+        ],
+        [
+            GraphEdge(keys[u], keys[v], d["weight"], d["private"], d["group"])
+            for u, v, d in sub.edges(data=True)
+        ],
+    )

@@ -56,6 +56,8 @@ USE_CASES: dict[str, Role] = {
     "propagation": Role.VIEWER,
     "timeline": Role.VIEWER,
     "records.show": Role.VIEWER,
+    "accounts.show": Role.VIEWER,
+    "persons.show": Role.VIEWER,
     "indicators.show": Role.VIEWER,
     "links.show": Role.VIEWER,
     "ranking.show": Role.VIEWER,

@@ -30,6 +30,7 @@ from veilleur.records.importer import RecordImportReport
 
 __all__ = [
     "RESULT_TYPES",
+    "AccountProfile",
     "AccountRef",
     "AuditLog",
     "AuditVerification",
@@ -45,6 +46,9 @@ __all__ = [
     "ExchangesView",
     "ExportWritten",
     "FlaggedFileOut",
+    "GraphEdge",
+    "GraphNode",
+    "GraphView",
     "HashReport",
     "Hit",
     "HitsView",
@@ -69,6 +73,7 @@ __all__ = [
     "NetworkLinkOut",
     "NetworkView",
     "PartyOut",
+    "PersonProfile",
     "PropagationItem",
     "PropagationView",
     "RankChangeOut",
@@ -640,9 +645,75 @@ class UsersView:
     users: list[User]
 
 
+# -- profiles and the graph (the web application's pages) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountProfile:
+    """Everything about one account: its dossier's content (``profile``: names over time,
+    identifiers and returns with their sources, activity, network measures, exchanges sent and
+    received with citations, counterparts, timeline, indicator hits with sensitive text held back,
+    linked person) and every current link that concerns it."""
+
+    account: str
+    label: str
+    profile: dict[str, Any]
+    links: list[LinkOut]
+
+
+@dataclass(frozen=True)
+class PersonProfile:
+    person: str
+    label: str
+    records: list[dict[str, Any]]  # identity records: name, birth date, place, source
+    attributes: list[dict[str, Any]]  # kind, value, source, place
+    links: list[LinkOut]
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    account: str
+    label: str
+    roles: list[str]
+    community: int | None
+    sent: int
+    received: int
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    source: str
+    target: str
+    exchanges: int
+    private: int
+    group: int
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """The exchange network (sender → recipient, weighted by flagged exchanges), capped on the
+    server: the ``limit`` best-connected accounts of the window, or the ego network of ``center``
+    within ``depth`` steps. Positions are computed on the server so a browser only draws."""
+
+    center: str | None
+    depth: int
+    since_utc: str | None
+    until_utc: str | None
+    total_accounts: int
+    total_edges: int
+    truncated: bool
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
 RESULT_TYPES: dict[str, type[Any]] = {
     t.__name__: t
     for t in (
+        AccountProfile,
+        GraphView,
+        PersonProfile,
         AuditLog,
         AuditVerification,
         CaseUpgrade,

@@ -27,7 +27,7 @@ from veilleur.custody.audit import AuditPosition
 from veilleur.errors import PermissionDenied
 from veilleur.store.schema import case_members
 
-__all__ = ["REGISTRY", "CaseSession", "open_session", "use_case"]
+__all__ = ["REGISTRY", "CaseSession", "open_session", "session_for", "use_case"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -111,15 +111,19 @@ def member_role(case: Case, user: str) -> Role | None:
     return Role.parse(role) if role else None
 
 
-def open_session(case_dir: Path, user: str, *, installation: Installation | None = None) -> CaseSession:
-    """Open the case at ``case_dir`` as ``user``. A disabled user has no role in any case."""
-    case = open_case(case_dir)
-    inst = installation or open_installation()
+def session_for(case: Case, user: str, installation: Installation) -> CaseSession:
+    """A session on a case already open (a web worker keeps its cases open across requests): the
+    user's role is read now. A disabled user has no role in any case."""
     role = member_role(case, user)
-    known = inst.user(user) if (inst.root / "installation.sqlite").exists() else None
+    known = installation.user(user) if (installation.root / "installation.sqlite").exists() else None
     if known is not None and known.disabled:
         role = None
-    return CaseSession(case, user, role, inst)
+    return CaseSession(case, user, role, installation)
+
+
+def open_session(case_dir: Path, user: str, *, installation: Installation | None = None) -> CaseSession:
+    """Open the case at ``case_dir`` as ``user``; :meth:`CaseSession.close` closes it."""
+    return session_for(open_case(case_dir), user, installation or open_installation())
 
 
 def use_case(

@@ -21,14 +21,16 @@ from veilleur.errors import NotFound, VeilleurError
 from veilleur.store.engine import make_engine
 from veilleur.timefmt import now_iso
 
-__all__ = ["Installation", "User", "installation_home", "open_installation"]
+__all__ = ["METADATA", "Installation", "User", "installation_home", "open_installation"]
 
 INSTALLATION_FILE = "installation.sqlite"
 
-_meta = MetaData()
+METADATA = MetaData()
+"""The installation store's tables: users here, credentials and sessions in :mod:`veilleur.app.accounts`."""
+
 users = Table(
     "users",
-    _meta,
+    METADATA,
     Column("name", String(128), primary_key=True),
     Column("display_name", String(256), nullable=False),
     Column("is_admin", Boolean, nullable=False, default=False),
@@ -70,7 +72,9 @@ class Installation:
         if self._engine is None:
             self.root.mkdir(parents=True, exist_ok=True)
             self._engine = make_engine(f"sqlite:///{(self.root / INSTALLATION_FILE).resolve()}")
-            _meta.create_all(self._engine)  # one table, created once; nothing to migrate yet
+            import veilleur.app.accounts  # noqa: F401  (its tables are part of the store)
+
+            METADATA.create_all(self._engine)  # tables created once; nothing to migrate yet
         return self._engine
 
     def close(self) -> None:

@@ -71,9 +71,21 @@ def cli(ctx: click.Context, case_dir: Path, operator: str | None) -> None:
 
 
 def _register() -> None:
-    from veilleur.cli import audit, cases, demo, identity, ingest, media, network, outputs, ranking, search
+    from veilleur.cli import (
+        audit,
+        cases,
+        demo,
+        identity,
+        ingest,
+        media,
+        network,
+        outputs,
+        ranking,
+        search,
+        web,
+    )
 
-    for module in (cases, ingest, media, network, search, identity, ranking, outputs, audit, demo):
+    for module in (cases, ingest, media, network, search, identity, ranking, outputs, audit, web, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

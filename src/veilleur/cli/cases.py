@@ -110,4 +110,19 @@ def users_disable(obj: Ctx, name: str, enable: bool) -> None:
     render.line(f"User {render.safe(u.name)} {'disabled' if u.disabled else 'enabled'}.")
 
 
+@users_group.command("password")
+@click.argument("name")
+@click.option("--generate", is_flag=True, help="Make a random password and print it (once).")
+@click.pass_obj
+def users_password(obj: Ctx, name: str, generate: bool) -> None:
+    """Set a user's password for the web application (yourself, or anyone as an administrator).
+    Their signed-in sessions end."""
+    if generate:
+        password = app.new_password()
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    app.set_user_password(app.open_installation(), name, password, user=obj.operator)
+    render.line(f"Password of {render.safe(name)} set." + (f" It is: {password}" if generate else ""))
+
+
 COMMANDS = [case_group, users_group]

@@ -20,6 +20,7 @@ from veilleur.app.results import (
 from veilleur.cli import render
 from veilleur.cli.context import Ctx
 from veilleur.cli.exit_codes import ExitCode
+from veilleur.cli.web import serve_cases
 
 
 def _show(result: Any, title: str | None) -> None:
@@ -51,11 +52,25 @@ def _show(result: Any, title: str | None) -> None:
     help="Where to write the demo case.",
 )
 @click.option("--seed", default=7, show_default=True)
+@click.option(
+    "--serve/--no-serve", default=True, show_default=True, help="Serve the case in a browser afterwards."
+)
+@click.option("--port", default=8741, show_default=True)
 @click.pass_obj
-def demo_cmd(obj: Ctx, out_dir: Path, seed: int) -> None:
-    """Generate the synthetic demo case and run the whole pipeline on it."""
+def demo_cmd(obj: Ctx, out_dir: Path, seed: int, serve: bool, port: int) -> None:
+    """Generate the synthetic demo case, run the whole pipeline on it, then serve it in a browser
+    on 127.0.0.1 with a one-time password for its lead (you)."""
     if not app.build_demo(out_dir, seed=seed, user=obj.operator, say=render.line, show=_show):
         raise SystemExit(ExitCode.CHECK_FAILED)
+    if not serve:
+        return
+    password = app.new_password()
+    app.set_user_password(app.open_installation(), obj.operator, password, user=obj.operator)
+    render.line(
+        f"\nOpen http://127.0.0.1:{port}/ and sign in as [bold]{render.safe(obj.operator)}[/] "
+        f"with the one-time password [bold]{password}[/] (a new one at every run)."
+    )
+    serve_cases([out_dir / "case"], host="127.0.0.1", port=port, secure_cookies=False)
 
 
 COMMANDS = [demo_cmd]

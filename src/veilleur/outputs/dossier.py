@@ -333,12 +333,8 @@ def _cited_messages(c: Counterpart, shown: int = 6) -> list[str]:
     return [f"{chat} {cite_ids(ids, shown)}" for chat, ids in sorted(by_chat.items())]
 
 
-def _person(conn: Connection, account_id: int) -> dict[str, Any] | None:
-    """The person the account is linked to (confirmed, or the best high-confidence proposal), with
-    the identity records and attributes behind it, each with its source."""
-    link = persons_of(conn).get(account_id)
-    if link is None:
-        return None
+def person_identity(conn: Connection, person_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A person's identity records and attributes, each with its source."""
     records = [
         {
             "name": " ".join(p for p in (r.first_name, r.last_name) if p),
@@ -346,7 +342,7 @@ def _person(conn: Connection, account_id: int) -> dict[str, Any] | None:
             "place": ", ".join(p for p in (r.city, r.departement and f"dép. {r.departement}", r.court) if p),
             "source": f"identity record #{r.id}, {r.place} (import #{r.import_id})",
         }
-        for r in conn.execute(select(identity_records).where(identity_records.c.person_id == link.person_id))
+        for r in conn.execute(select(identity_records).where(identity_records.c.person_id == person_id))
     ]
     attributes = [
         {
@@ -355,10 +351,18 @@ def _person(conn: Connection, account_id: int) -> dict[str, Any] | None:
             "source": a.source or "unstated",
             "place": a.place,
         }
-        for a in conn.execute(
-            select(person_attributes).where(person_attributes.c.person_id == link.person_id)
-        )
+        for a in conn.execute(select(person_attributes).where(person_attributes.c.person_id == person_id))
     ]
+    return records, attributes
+
+
+def _person(conn: Connection, account_id: int) -> dict[str, Any] | None:
+    """The person the account is linked to (confirmed, or the best high-confidence proposal), with
+    the identity records and attributes behind it, each with its source."""
+    link = persons_of(conn).get(account_id)
+    if link is None:
+        return None
+    records, attributes = person_identity(conn, link.person_id)
     how = (
         "confirmed by an analyst"
         if link.basis == "confirmed"

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-from veilleur.errors import VeilleurError
+from veilleur.errors import InvalidValue, VeilleurError
 from veilleur.records import normalise as norm
 from veilleur.search.tokens import ALL_MARKER, exact_token, field_marker, tokens
+from veilleur.timefmt import utc_day
 
 __all__ = [
     "FIELDS",
@@ -165,10 +165,9 @@ def _rest_of_word(text: str, at: int) -> str:
 
 def _day(value: str, op: str) -> int:
     try:
-        d = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise QueryError(f"{op}: wants a day as YYYY-MM-DD, not {value!r}") from None
-    return int(d.timestamp())
+        return utc_day(value, f"{op}:")
+    except InvalidValue as e:
+        raise QueryError(str(e)) from None
 
 
 def _identifier(field_name: str, value: str) -> Term:

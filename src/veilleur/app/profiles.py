@@ -1,0 +1,44 @@
+"""Use cases that gather everything about one account or one person: the pages of the web
+application and the JSON of its API.
+
+An account's profile is its dossier's content (:func:`veilleur.outputs.dossier.account_dossier`,
+so a page and a dossier never disagree) with the links that concern it; a person's profile is the
+person's identity records and attributes with their sources, and every account linked to them with
+each link's factors and status.
+"""
+
+from __future__ import annotations
+
+from veilleur.app.identity import _link
+from veilleur.app.resolve import resolve_account, resolve_person
+from veilleur.app.results import AccountProfile, PersonProfile
+from veilleur.app.session import CaseSession, use_case
+from veilleur.linking import current_links
+from veilleur.outputs.dossier import DossierContext, account_dossier, person_identity
+
+__all__ = ["account_profile", "person_profile"]
+
+
+@use_case("accounts.show")
+def account_profile(session: CaseSession, account: str) -> AccountProfile:
+    """Names and usernames over time, identifiers with their sources, flagged exchanges sent and
+    received with their citations, counterparts, timeline, text-indicator hits (sensitive text held
+    back), the person the account is linked to and every link that concerns it."""
+    with session.reading() as conn:
+        who = resolve_account(conn, account)
+        data = account_dossier(conn, who.id, DossierContext.build(conn, session.user))
+        found = [_link(v) for v in current_links(conn) if who.id in (v.account_id, v.other_account_id)]
+    session.log_view("account", subject=who.key)
+    return AccountProfile(who.key, who.label, data, found)
+
+
+@use_case("persons.show")
+def person_profile(session: CaseSession, person: str) -> PersonProfile:
+    """A person: identity records and attributes with their sources, and each linked account with
+    its link's factors, confidence and decision."""
+    with session.reading() as conn:
+        who = resolve_person(conn, person)
+        records, attributes = person_identity(conn, who.id)
+        found = [_link(v) for v in current_links(conn) if v.person_id == who.id]
+    session.log_view("person", subject=who.key)
+    return PersonProfile(who.key, who.label, records, attributes, found)

@@ -1,0 +1,329 @@
+"""The pages of the work: each opens a case session for the signed-in user and calls use cases.
+
+A page holds no SQL and writes no audit entry; the use cases it calls check the user's role and
+log the view (or the action) before anything is shown. A page that needs a higher role than the
+user has is refused by the use case, and the refusal is in the case's audit log.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from veilleur import app
+from veilleur.app import CaseSession, VeilleurError
+from veilleur.app import accounts as acc
+from veilleur.web.app import COOKIE, LOGIN_COOKIE, principal
+from veilleur.web.catalog import Catalog
+from veilleur.web.templating import render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = 50
+
+
+def _catalog(request: Request) -> Catalog:
+    c: Catalog = request.app.state.catalog
+    return c
+
+
+def _case(request: Request, cid: str) -> tuple[CaseSession, dict[str, Any]]:
+    """The user's session on case ``cid``, and what every case page shows in its frame."""
+    p = principal(request)
+    served = _catalog(request).get(cid)
+    s = _catalog(request).session(cid, p.name)
+    return s, {
+        "cid": cid,
+        "case_name": served.case.name,
+        "role": s.role.label if s.role else None,
+        "can": s.can,
+    }
+
+
+def _page(request: Request, name: str, frame: dict[str, Any], **context: Any) -> HTMLResponse:
+    return render(request, name, frame | context)
+
+
+# -- signing in -----------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, error: str | None = None, status: int = 200) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = render(request, "login.html", {"login_csrf": token, "error": error}, status=status)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.secure_cookies,
+        max_age=3600,
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    name: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    code: Annotated[str | None, Form()] = None,
+) -> Response:
+    inst = request.app.state.installation
+    client = request.client.host if request.client else None
+    try:
+        user = acc.check_password(inst, name, password, code=code, client=client)
+    except acc.LoginRefused as e:
+        return login_form(request, error=str(e), status=401)
+    # A new token at every sign-in: one planted in the browser before it (fixation) opens nothing.
+    token, _ = acc.open_web_session(inst, user.name, client=client)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies
+    )
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    p = principal(request)
+    if p.session is not None:
+        acc.revoke_session(request.app.state.installation, p.session.id, by=p.name)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/")
+def cases(request: Request) -> Response:
+    p = principal(request)
+    mine = [
+        {"id": served.id, "name": served.case.name, "role": s.role.label if s.role else ""}
+        for served, s in _catalog(request).of_member(p.name)
+    ]
+    return render(request, "cases.html", {"cases": mine})
+
+
+@router.get("/me")
+def me(request: Request, token: str | None = None) -> Response:
+    p = principal(request)
+    inst = request.app.state.installation
+    return render(
+        request,
+        "me.html",
+        {
+            "sessions": acc.sessions_of(inst, p.name),
+            "current": p.session.id if p.session else None,
+            "tokens": acc.tokens_of(inst, p.name),
+            "new_token": None,
+        },
+    )
+
+
+@router.post("/me/sessions/{session_id}/revoke")
+def revoke_session(request: Request, session_id: int) -> Response:
+    p = principal(request)
+    acc.revoke_session(request.app.state.installation, session_id, by=p.name)
+    return RedirectResponse("/me", status_code=303)
+
+
+@router.post("/me/tokens")
+def new_token(request: Request, label: Annotated[str, Form()]) -> Response:
+    p = principal(request)
+    inst = request.app.state.installation
+    token = acc.issue_token(inst, p.name, label.strip() or "script", by=p.name)
+    return render(
+        request,
+        "me.html",
+        {
+            "sessions": acc.sessions_of(inst, p.name),
+            "current": p.session.id if p.session else None,
+            "tokens": acc.tokens_of(inst, p.name),
+            "new_token": token,
+        },
+    )
+
+
+@router.post("/me/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: int) -> Response:
+    p = principal(request)
+    acc.revoke_token(request.app.state.installation, token_id, by=p.name)
+    return RedirectResponse("/me", status_code=303)
+
+
+@router.post("/me/password")
+def change_password(
+    request: Request, current: Annotated[str, Form()], new: Annotated[str, Form()]
+) -> Response:
+    p = principal(request)
+    inst = request.app.state.installation
+    acc.check_password(inst, p.name, current, client=request.client.host if request.client else None)
+    app.set_user_password(inst, p.name, new, user=p.name)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# -- a case ---------------------------------------------------------------------------------------
+
+
+@router.get("/cases/{cid}")
+def overview(request: Request, cid: str) -> Response:
+    s, frame = _case(request, cid)
+    return _page(
+        request,
+        "overview.html",
+        frame,
+        summary=app.summary(s).summary,
+        imports=app.imports(s).imports,
+        evidence=app.evidence_list(s).evidence,
+        lists=app.lists(s).lists,
+        members=app.members(s).members,
+        audit=app.audit_verify(s),
+    )
+
+
+@router.get("/cases/{cid}/network")
+def network_page(
+    request: Request,
+    cid: str,
+    center: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Response:
+    s, frame = _case(request, cid)
+    s.require("network")  # the drawing's data comes from the API, which logs the view
+    return _page(request, "network.html", frame, center=center or "", since=since or "", until=until or "")
+
+
+@router.get("/cases/{cid}/network/edge")
+def network_edge(request: Request, cid: str, a: str, b: str) -> Response:
+    s, frame = _case(request, cid)
+    view = app.exchanges(s, between=(a, b))
+    return _page(request, "fragments/exchanges.html", frame, view=view, a=a, b=b)
+
+
+@router.get("/cases/{cid}/accounts/{key:path}")
+def account_page(request: Request, cid: str, key: str) -> Response:
+    s, frame = _case(request, cid)
+    profile = app.account_profile(s, key)
+    return _page(request, "account.html", frame, p=profile, d=profile.profile)
+
+
+@router.get("/cases/{cid}/persons/{key:path}")
+def person_page(request: Request, cid: str, key: str) -> Response:
+    s, frame = _case(request, cid)
+    return _page(request, "person.html", frame, p=app.person_profile(s, key))
+
+
+@router.get("/cases/{cid}/ranking")
+def ranking_page(
+    request: Request,
+    cid: str,
+    jurisdiction: str | None = None,
+    ranking: int | None = None,
+    old: int | None = None,
+    new: int | None = None,
+) -> Response:
+    s, frame = _case(request, cid)
+    view = app.show_ranking(s, ranking_id=ranking, jurisdiction=jurisdiction or None)
+    everyone = app.show_ranking(s, ranking_id=ranking) if jurisdiction else view
+    comparison = app.compare_rankings(s, old, new) if old is not None and new is not None else None
+    return _page(
+        request,
+        "ranking.html",
+        frame,
+        view=view,
+        jurisdictions=sorted({r.jurisdiction for r in everyone.subjects}),
+        jurisdiction=jurisdiction or "",
+        comparison=comparison,
+    )
+
+
+@router.get("/cases/{cid}/review/links")
+def links_queue(request: Request, cid: str, message: str | None = None) -> Response:
+    s, frame = _case(request, cid)
+    view = app.links(s)
+    by_account: dict[str, list[Any]] = {}
+    for link in view.links:
+        by_account.setdefault(link.account, []).append(link)
+    return _page(request, "links.html", frame, view=view, by_account=by_account, message=message)
+
+
+@router.post("/cases/{cid}/review/links")
+def decide(
+    request: Request,
+    cid: str,
+    account: Annotated[str, Form()],
+    decision: Annotated[str, Form()],
+    reason: Annotated[str, Form()],
+    seen: Annotated[str, Form()],
+    person: Annotated[str | None, Form()] = None,
+    other_account: Annotated[str | None, Form()] = None,
+) -> Response:
+    s, _ = _case(request, cid)
+    if not reason.strip():
+        raise VeilleurError("a decision needs its reason")
+    d = app.decide_link(
+        s,
+        account,
+        decision=decision,
+        person=person or None,
+        other_account=other_account or None,
+        note=reason.strip(),
+        seen=seen,
+    )
+    return RedirectResponse(f"/cases/{cid}/review/links?message=decision+{d.id}+recorded", status_code=303)
+
+
+@router.get("/cases/{cid}/review/indicators")
+def indicators_queue(request: Request, cid: str, account: str | None = None) -> Response:
+    s, frame = _case(request, cid)
+    return _page(request, "indicators.html", frame, view=app.indicator_hits(s, account=account or None))
+
+
+@router.post("/cases/{cid}/review/indicators/{hit_id}/reveal")
+def reveal(request: Request, cid: str, hit_id: int, reason: Annotated[str, Form()]) -> Response:
+    s, frame = _case(request, cid)
+    shown = app.reveal_hit(s, hit_id, reason=reason)
+    return _page(request, "fragments/revealed.html", frame, r=shown)
+
+
+@router.get("/cases/{cid}/review/material")
+def material_queue(request: Request, cid: str) -> Response:
+    s, frame = _case(request, cid)
+    return _page(request, "material.html", frame, view=app.propagation(s, new_only=True))
+
+
+@router.get("/cases/{cid}/search")
+def search_page(request: Request, cid: str, q: str = "", page: int = 1) -> Response:
+    s, frame = _case(request, cid)
+    view = app.search(s, q, limit=PAGE, offset=(max(page, 1) - 1) * PAGE) if q.strip() else None
+    return _page(request, "search.html", frame, q=q, view=view, page=max(page, 1), per_page=PAGE)
+
+
+@router.get("/cases/{cid}/audit")
+def audit_page(request: Request, cid: str, action: str = "", operator: str = "") -> Response:
+    s, frame = _case(request, cid)
+    log = app.audit_show(s, limit=0)
+    entries = [
+        e
+        for e in reversed(log.entries)
+        if (not action or e.action.startswith(action)) and (not operator or e.operator == operator)
+    ][:500]
+    return _page(
+        request,
+        "audit.html",
+        frame,
+        entries=entries,
+        check=app.audit_verify(s),
+        action=action,
+        operator=operator,
+        actions=sorted({e.action for e in log.entries}),
+    )
