@@ -101,3 +101,4 @@ def case(tmp_path: Path, db_url: str | None) -> Iterator[Case]:
 
 # The demo case imported, hashed and matched, once per backend per session (tests/matched_demo.py).
 from matched_demo import demo_dir, matched  # noqa: E402, F401
+from team_case import team  # noqa: E402, F401

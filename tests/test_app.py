@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import ast
 import json
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
+from team_case import CENTRAL, LEAD, Team
 from veilleur import app
 from veilleur.app.permissions import USE_CASES, Role, table_markdown
 from veilleur.app.results import RESULT_TYPES, json_schema
@@ -24,72 +22,6 @@ from veilleur.errors import CaseError, NotFound, PermissionDenied
 from veilleur.store.schema import audit_log, case_members
 
 ROOT = Path(__file__).resolve().parent.parent
-LEAD = "lead-user"
-CENTRAL = "telegram:user:547712782"
-
-
-@dataclass
-class Team:
-    root: Path
-    truth: dict[str, Any]
-    demo: Path
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def team(
-    request: pytest.FixtureRequest, demo_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Team]:
-    """The demo case built through the application layer by its lead, with an analyst, a viewer,
-    an installation administrator who is no member, and a user who is no member."""
-    url = None
-    name = f"veilleur_test_{uuid.uuid4().hex[:12]}"
-    admin = ""
-    if request.param == "postgresql":
-        admin = str(request.getfixturevalue("pg_admin"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql+psycopg://{admin.rsplit('/', 1)[0].split('://', 1)[1]}/{name}"
-    truth = json.loads((demo_dir / "ground_truth.json").read_text(encoding="utf-8"))
-    root = tmp_path_factory.mktemp("team") / "case"
-    app.create_case(root, user=LEAD, name="team case", database_url=url).close()
-    inst = app.open_installation()
-    for user in ("analyst-user", "viewer-user", "outsider", "admin-user"):
-        inst.ensure(user, by=LEAD)
-    if not inst.is_admin("admin-user"):
-        from veilleur.app.users import users
-
-        with inst.engine.begin() as conn:
-            conn.execute(users.update().where(users.c.name == "admin-user").values(is_admin=True))
-    try:
-        with app.open_session(root, LEAD) as s:
-            app.set_member(s, "analyst-user", "analyst")
-            app.set_member(s, "viewer-user", "viewer")
-            for export in truth["import_order"]:
-                offset = truth["exports"][export]["utc_offset"]
-                app.import_export_file(s, demo_dir / "exports" / export, utc_offset=app.utc_offset(offset))
-            app.hash_media(s, workers=0)
-            for spec in truth["lists"]:
-                app.import_hash_list(
-                    s,
-                    demo_dir / "lists" / spec["file"],
-                    name=spec["name"],
-                    negative=spec["kind"] == "negative",
-                    hash_type=spec.get("hash_type"),
-                )
-            app.match(s, app.MatchOptions(dihedral=True, threads=1))
-            for spec in truth["identity"]["files"]:
-                app.import_record_file(
-                    s, demo_dir / "records" / spec["file"], kind=spec["kind"], source=spec["source"]
-                )
-            app.run_linking(s)
-            app.run_indicator_scan(s)
-            app.rank(s)
-            app.rank(s)
-        yield Team(root, truth, demo_dir)
-    finally:
-        if admin:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _first_hit(s: app.CaseSession) -> int:
@@ -137,6 +69,8 @@ CALLS: dict[str, Callable[[app.CaseSession, Team, Path], Any]] = {
     "propagation": lambda s, t, tmp: app.propagation(s, new_only=True),
     "timeline": lambda s, t, tmp: app.timeline(s, account=CENTRAL),
     "records.show": lambda s, t, tmp: app.records(s),
+    "accounts.show": lambda s, t, tmp: app.account_profile(s, CENTRAL),
+    "persons.show": lambda s, t, tmp: app.person_profile(s, _a_link(s)[1]),
     "indicators.show": lambda s, t, tmp: app.indicator_hits(s),
     "links.show": lambda s, t, tmp: app.links(s),
     "ranking.show": lambda s, t, tmp: app.show_ranking(s),
@@ -238,6 +172,8 @@ EXPECTED: dict[str, tuple[str, str | None, set[str]]] = {
     "propagation": ("view.propagation", None, {"items", "new_only"}),
     "timeline": ("view.timeline", CENTRAL, {"rows"}),
     "records.show": ("view.records", None, {"imports"}),
+    "accounts.show": ("view.account", CENTRAL, set()),
+    "persons.show": ("view.person", None, set()),
     "indicators.show": ("view.indicators", None, {"run_id", "indicator", "hits"}),
     "links.show": ("view.links", None, {"run_id", "links"}),
     "ranking.show": ("view.ranking", None, {"ranking"}),
@@ -428,6 +364,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "Role",
         "VeilleurError",
         "VideoThresholds",
+        "account_profile",
         "add_user",
         "audit_show",
         "audit_verify",
@@ -438,6 +375,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "dossiers",
         "evidence_list",
         "evidence_verify",
+        "exchange_graph",
         "exchanges",
         "export",
         "hash_media",
@@ -454,8 +392,10 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "match",
         "members",
         "network",
+        "new_password",
         "open_installation",
         "open_session",
+        "person_profile",
         "propagation",
         "rank",
         "records",
@@ -471,6 +411,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "set_list_threshold",
         "set_member",
         "set_user_disabled",
+        "set_user_password",
         "show_ranking",
         "summary",
         "timeline",
@@ -509,12 +450,13 @@ def test_the_command_line_imports_only_the_application_layer() -> None:
         "datetime",
         "re",
         "__future__",
+        "uvicorn",  # veilleur serve starts the web client
     }
     for path in sorted((ROOT / "src" / "veilleur" / "cli").glob("*.py")):
         for module in _imports(path):
             top = module.split(".")[0]
             if top == "veilleur":
-                assert module == "veilleur" or module.startswith(("veilleur.app", "veilleur.cli")), (
+                assert module == "veilleur" or module.startswith(("veilleur.app", "veilleur.cli", "veilleur.web")), (
                     path.name,
                     module,
                 )

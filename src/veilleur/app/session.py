@@ -27,7 +27,7 @@ from veilleur.custody.audit import AuditPosition
 from veilleur.errors import PermissionDenied
 from veilleur.store.schema import case_members
 
-__all__ = ["REGISTRY", "CaseSession", "open_session", "session_for", "use_case"]
+__all__ = ["REGISTRY", "CaseSession", "open_session", "open_shared_case", "session_for", "use_case"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -109,6 +109,11 @@ def member_role(case: Case, user: str) -> Role | None:
     with case.engine.connect() as conn:
         role = conn.execute(select(case_members.c.role).where(case_members.c.user_name == user)).scalar()
     return Role.parse(role) if role else None
+
+
+def open_shared_case(folder: Path) -> Case:
+    """A case opened once for the sessions of many requests (a web worker); never migrated."""
+    return open_case(folder)
 
 
 def session_for(case: Case, user: str, installation: Installation) -> CaseSession:

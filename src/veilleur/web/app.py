@@ -1,8 +1,8 @@
 """The ASGI application: one guard in front of every route, then pages and the API.
 
-Every request goes through :func:`guard` before its route runs. It signs the request in (the
-session cookie of a browser, or an API token in ``Authorization: Bearer``), and refuses what has no
-user, except the few routes in :data:`PUBLIC` (the sign-in page and the shipped assets). For every
+Every request goes through :func:`guard`, in a middleware, before anything is served. It signs the
+request in (the session cookie of a browser, or an API token in ``Authorization: Bearer``), and
+refuses what has no user, except the few routes in :data:`PUBLIC` (the sign-in page and the shipped assets). For every
 state-changing request signed in by cookie it checks the session's CSRF token (a form field or the
 ``X-CSRF-Token`` header that htmx sends) and the ``Origin``. Because the guard is on the
 application rather than on each route, a route added later is guarded without anyone remembering
@@ -23,18 +23,19 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from veilleur.app import Installation, NotFound, PermissionDenied, VeilleurError
 from veilleur.app.accounts import LoginRefused, WebSession, check_csrf, token_user, web_session
+from veilleur.app.identity import LinkConflict
 from veilleur.app.users import User
 from veilleur.web.catalog import Catalog
 from veilleur.web.templating import STATIC, render
 
-__all__ = ["COOKIE", "PUBLIC", "create_app"]
+__all__ = ["COOKIE", "PUBLIC", "create_app", "route_table"]
 
 COOKIE = "veilleur_session"
 LOGIN_COOKIE = "veilleur_login"  # the sign-in form's CSRF token, before any session exists
@@ -49,7 +50,7 @@ HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" makes Chromium send "Origin: null" on forms
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), clipboard-read=(), clipboard-write=()",
@@ -123,6 +124,101 @@ async def guard(request: Request) -> None:
             raise HTTPException(403, "missing or wrong CSRF token: reload the page")
 
 
+MAX_FORM = 1 << 20
+"""The largest form body read by the guard (sign-in, decisions, reasons): nothing bigger is a form."""
+
+
+class Guarded:
+    """An ASGI middleware: :func:`guard` in front of everything, then the security headers.
+
+    A plain ASGI middleware rather than Starlette's ``BaseHTTPMiddleware`` because the guard may
+    read a form (the CSRF field) and the route must then read the same body again: it is buffered
+    here and replayed to both."""
+
+    def __init__(self, app: Any, error: Callable[[Request, int, str], Response]) -> None:
+        self.app = app
+        self.error = error
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:  # buffered so that guard and route both read it; a form is small
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > MAX_FORM:
+                await self.error(Request(scope), 413, "request too large")(
+                    scope, receive, _headed(send, scope)
+                )
+                return
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+
+        def replay() -> Callable[[], Awaitable[dict[str, Any]]]:
+            done = False
+
+            async def once() -> dict[str, Any]:
+                nonlocal done
+                if done:
+                    got: dict[str, Any] = await receive()
+                    return got
+                done = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            return once
+
+        request = Request(scope, replay())
+        try:
+            await guard(request)
+        except HTTPException as e:
+            await self.error(request, e.status_code, str(e.detail))(scope, replay(), _headed(send, scope))
+            return
+        await self.app(scope, replay(), _headed(send, scope))
+
+
+def _headed(send: Any, scope: dict[str, Any]) -> Any:
+    """``send`` adding the security headers, and ``no-store`` to anything but a shipped asset."""
+    static = scope.get("path", "").startswith("/static/")
+
+    async def sending(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = [
+                (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control" or static
+            ]
+            present = {k.lower() for k, _ in headers}
+            for k, v in HEADERS.items():
+                if k.lower().encode() not in present:
+                    headers.append((k.lower().encode(), v.encode()))
+            if not static:
+                headers.append((b"cache-control", b"no-store"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the application answers, routers included: what the security tests
+    walk, so that a new route is tested the day it is added."""
+    out: list[tuple[str, str]] = []
+
+    def walk(routes: list[Any]) -> None:
+        for r in routes:
+            if hasattr(r, "original_router"):  # a router included with include_router
+                walk(list(r.original_router.routes))
+            elif hasattr(r, "methods") and hasattr(r, "path"):
+                out.extend((m, r.path) for m in sorted(r.methods or ()) if m != "HEAD")
+
+    walk(list(app.routes))
+    return sorted(set(out))
+
+
 def principal(request: Request) -> Principal:
     """The signed-in user of a guarded route."""
     p: Principal | None = request.state.principal
@@ -149,7 +245,6 @@ def create_app(
         version=version("veilleur"),
         description="Case analysis for child-protection investigators. The API under /api/v1 returns "
         "the same typed results as the command line's --json, with the same permissions.",
-        dependencies=[Depends(guard)],
         lifespan=lifespan,
         docs_url=None,  # the interactive docs page loads scripts from a CDN; the document is enough
         redoc_url=None,
@@ -158,17 +253,6 @@ def create_app(
     app.state.installation = installation
     app.state.catalog = catalog
     app.state.secure_cookies = secure_cookies
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for k, v in HEADERS.items():
-            response.headers.setdefault(k, v)
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
 
     def _error(request: Request, status: int, message: str) -> Response:
         if status == 401 and not _wants_json(request) and request.method in SAFE_METHODS:
@@ -192,6 +276,10 @@ def create_app(
     async def not_found(request: Request, exc: NotFound) -> Response:
         return _error(request, 404, exc.args[0] if exc.args else "not found")
 
+    @app.exception_handler(LinkConflict)
+    async def conflict(request: Request, exc: LinkConflict) -> Response:
+        return _error(request, 409, str(exc))
+
     @app.exception_handler(LoginRefused)
     async def login_refused(request: Request, exc: LoginRefused) -> Response:
         return _error(request, 401, str(exc))
@@ -200,6 +288,7 @@ def create_app(
     async def bad_request(request: Request, exc: VeilleurError) -> Response:
         return _error(request, 400, exc.args[0] if exc.args else type(exc).__name__)
 
+    app.add_middleware(Guarded, error=_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", include_in_schema=False)

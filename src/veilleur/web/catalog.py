@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from veilleur.app import CaseSession, Installation, NotFound
-from veilleur.app.session import session_for
-from veilleur.case import Case, open_case
+from veilleur.app.session import open_shared_case, session_for
 
 __all__ = ["Catalog", "ServedCase"]
 
@@ -23,7 +23,7 @@ __all__ = ["Catalog", "ServedCase"]
 class ServedCase:
     id: str  # as in URLs: /cases/<id>/...
     path: Path
-    case: Case
+    case: Any  # veilleur.case.Case, reached through the application layer only
 
 
 def _slug(name: str) -> str:
@@ -38,7 +38,7 @@ class Catalog:
         self.installation = installation
         self.cases: dict[str, ServedCase] = {}
         for folder in folders:
-            case = open_case(folder)
+            case = open_shared_case(folder)
             base = _slug(folder.resolve().name)
             cid, n = base, 2
             while cid in self.cases:
