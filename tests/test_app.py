@@ -456,7 +456,8 @@ def test_the_command_line_imports_only_the_application_layer() -> None:
         for module in _imports(path):
             top = module.split(".")[0]
             if top == "veilleur":
-                assert module == "veilleur" or module.startswith(("veilleur.app", "veilleur.cli", "veilleur.web")), (
+                clients = ("veilleur.app", "veilleur.cli", "veilleur.web")
+                assert module == "veilleur" or module.startswith(clients), (
                     path.name,
                     module,
                 )

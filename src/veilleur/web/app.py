@@ -2,11 +2,12 @@
 
 Every request goes through :func:`guard`, in a middleware, before anything is served. It signs the
 request in (the session cookie of a browser, or an API token in ``Authorization: Bearer``), and
-refuses what has no user, except the few routes in :data:`PUBLIC` (the sign-in page and the shipped assets). For every
-state-changing request signed in by cookie it checks the session's CSRF token (a form field or the
-``X-CSRF-Token`` header that htmx sends) and the ``Origin``. Because the guard is on the
-application rather than on each route, a route added later is guarded without anyone remembering
-to; the route-table tests check it.
+refuses what has no user, except the few routes in :data:`PUBLIC` (the sign-in page and the
+shipped assets). For every state-changing request signed in by cookie it checks the session's CSRF
+token (a form field or the ``X-CSRF-Token`` header that htmx sends) and the ``Origin``. Because
+the guard wraps the whole application rather than each route, a route added later (a router, a
+mounted application, the OpenAPI document) is guarded without anyone remembering to; the
+route-table tests (:func:`route_table`) check it.
 
 Routes hold no SQL and write no audit entry: they open a case session
 (:meth:`~veilleur.web.catalog.Catalog.session`) and call a use case of :mod:`veilleur.app`, which
