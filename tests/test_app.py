@@ -102,6 +102,7 @@ CALLS: dict[str, Callable[[app.CaseSession, Team, Path], Any]] = {
     "search.index": lambda s, t, tmp: app.reindex(s),
     "keywords.run": lambda s, t, tmp: app.run_keyword_list(s, _keywords(t)),
     "keywords.show": lambda s, t, tmp: app.keyword_hits_view(s),
+    "outputs.show": lambda s, t, tmp: app.outputs(s),
 }
 
 ROLES = {
@@ -173,6 +174,7 @@ EXPECTED: dict[str, tuple[str, str | None, set[str]]] = {
     "timeline": ("view.timeline", CENTRAL, {"rows"}),
     "records.show": ("view.records", None, {"imports"}),
     "accounts.show": ("view.account", CENTRAL, set()),
+    "outputs.show": ("view.outputs", None, {"files"}),
     "persons.show": ("view.person", None, set()),
     "indicators.show": ("view.indicators", None, {"run_id", "indicator", "hits"}),
     "links.show": ("view.links", None, {"run_id", "links"}),
@@ -395,6 +397,8 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "new_password",
         "open_installation",
         "open_session",
+        "output_file",
+        "outputs",
         "person_profile",
         "propagation",
         "rank",

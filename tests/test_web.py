@@ -126,6 +126,7 @@ def _fill(path: str, s: Served, cid: str, *, media: bool = False) -> str:
         "hit_id": str(s.hit_id),
         "session_id": "1",
         "token_id": "1",
+        "path": s.flagged_sha256 if media else "packages-none/summary.html",
     }
     if "/persons/" in path and not media:
         values["key"] = s.person
@@ -496,3 +497,27 @@ def test_pages_answer_on_the_team_case(served: Served) -> None:
     assert c.get(f"/api/v1/cases/{cid}/accounts/nobody-at-all").status_code == 404
     openapi = c.get("/api/v1/openapi.json").json()
     assert "/api/v1/cases/{cid}/graph" in openapi["paths"]
+
+
+def test_packages_are_produced_by_a_lead_and_opened_by_the_team(served: Served) -> None:
+    cid = served.team_id
+    viewer = _login(served, "viewer-user")
+    refused = viewer.post(f"/cases/{cid}/outputs", data={"what": "packages", "csrf": _csrf(viewer)})
+    assert refused.status_code == 403
+    lead = _login(served, LEAD)
+    done = lead.post(f"/cases/{cid}/outputs", data={"what": "packages", "csrf": _csrf(lead)})
+    assert done.status_code == 303 and "files+written" in done.headers["location"]
+    listing = viewer.get(f"/cases/{cid}/outputs").text
+    files = re.findall(rf'href="/cases/{cid}/outputs/([^"?]+\.html)"', listing)
+    assert any(f.endswith("summary.html") for f in files) and len(files) > 3
+    doc = viewer.get(f"/cases/{cid}/outputs/{files[0]}")
+    assert doc.status_code == 200 and doc.headers["content-type"].startswith("text/html")
+    assert "script-src" not in doc.headers["content-security-policy"]  # none allowed: default-src 'none'
+    assert "inline" in doc.headers["content-disposition"]
+    down = viewer.get(f"/cases/{cid}/outputs/{files[0]}?download=true")
+    assert down.headers["content-disposition"].startswith("attachment")
+    for hostile in ("../veilleur-case.json", "..%2Fveilleur-case.json", "/etc/passwd", "%2e%2e/case.sqlite"):
+        assert viewer.get(f"/cases/{cid}/outputs/{hostile}").status_code == 404, hostile
+    with app.open_session(served.team.root, LEAD) as s, s.reading() as conn:
+        views = [e for e in audit.tail(conn, 30) if e.action == "view.output"]
+    assert views and views[-1].operator == "viewer-user" and views[-1].subject == files[0]

@@ -44,7 +44,7 @@ from veilleur.app.identity import (
 from veilleur.app.ingest import import_export_file, imports, summary, write_import_reports
 from veilleur.app.media import hash_media, hits, import_hash_list, lists, match, set_list_threshold
 from veilleur.app.network import exchange_graph, exchanges, network, propagation, roles, timeline
-from veilleur.app.outputs import EXPORT_FORMATS, dossiers, export, reports
+from veilleur.app.outputs import EXPORT_FORMATS, dossiers, export, output_file, outputs, reports
 from veilleur.app.permissions import USE_CASES, Role
 from veilleur.app.profiles import account_profile, person_profile
 from veilleur.app.ranking import compare_rankings, rank, show_ranking
@@ -101,6 +101,8 @@ __all__ = [
     "new_password",
     "open_installation",
     "open_session",
+    "output_file",
+    "outputs",
     "person_profile",
     "propagation",
     "rank",

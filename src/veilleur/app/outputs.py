@@ -3,19 +3,86 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from veilleur.app.resolve import resolve_account
-from veilleur.app.results import Dossiers, ExportWritten
+from veilleur.app.results import Dossiers, ExportWritten, OutputBody, OutputFileOut, OutputsView
 from veilleur.app.session import CaseSession, use_case
-from veilleur.errors import VeilleurError
+from veilleur.errors import NotFound, VeilleurError
 from veilleur.outputs.dossier import write_all_dossiers
 from veilleur.outputs.exports import EXPORTERS
 from veilleur.outputs.packages import write_packages
+from veilleur.timefmt import iso_utc
 
-__all__ = ["EXPORT_FORMATS", "dossiers", "export", "reports"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "OUTPUTS",
+    "dossiers",
+    "export",
+    "new_output_folder",
+    "output_file",
+    "outputs",
+    "reports",
+]
 
 EXPORT_FORMATS = tuple(EXPORTERS)
+
+OUTPUTS = "outputs"
+"""The case folder's own folder of what was produced for it (by the web application, say)."""
+
+READABLE = {
+    ".html": "text/html; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+    ".jsonl": "application/x-ndjson",
+    ".csv": "text/csv; charset=utf-8",
+    ".xml": "application/xml",
+    ".md": "text/markdown; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+"""What an output may be opened as: documents only. No output holds media, and none is served
+as one."""
+
+
+def outputs_folder(session: CaseSession) -> Path:
+    return session.case.root / OUTPUTS
+
+
+def new_output_folder(session: CaseSession, kind: str) -> Path:
+    """A fresh folder for one production (``packages-20261204T101500Z``) in the outputs folder."""
+    return outputs_folder(session) / f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+
+
+@use_case("outputs.show")
+def outputs(session: CaseSession) -> OutputsView:
+    """What was produced into the case's outputs folder: dossiers, packages, exports."""
+    root = outputs_folder(session)
+    files = []
+    if root.is_dir():
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and not p.is_symlink() and p.suffix.lower() in READABLE:
+                st = p.stat()
+                files.append(
+                    OutputFileOut(p.relative_to(root).as_posix(), st.st_size, iso_utc(st.st_mtime) or "")
+                )
+    session.log_view("outputs", details={"files": len(files)})
+    return OutputsView(files)
+
+
+@use_case("outputs.show")
+def output_file(session: CaseSession, relpath: str) -> OutputBody:
+    """One produced document, read for a client to open or download (logged with its path). Only
+    a regular file inside the outputs folder, of a document type, is read."""
+    root = outputs_folder(session).resolve()
+    target = (root / relpath).resolve()
+    if not target.is_relative_to(root) or target == root:
+        raise NotFound(f"no output {relpath!r} in this case")
+    if target.suffix.lower() not in READABLE or not target.is_file() or target.is_symlink():
+        raise NotFound(f"no output {relpath!r} in this case")
+    rel = target.relative_to(root).as_posix()
+    session.log_view("output", subject=rel)
+    return OutputBody(rel, READABLE[target.suffix.lower()], target.read_bytes())
 
 
 @use_case("dossiers")

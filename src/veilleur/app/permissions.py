@@ -66,6 +66,7 @@ USE_CASES: dict[str, Role] = {
     "audit.verify": Role.VIEWER,
     "search": Role.VIEWER,
     "keywords.show": Role.VIEWER,
+    "outputs.show": Role.VIEWER,
     # analysing it
     "import": Role.ANALYST,
     "evidence.verify": Role.ANALYST,

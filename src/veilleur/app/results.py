@@ -72,6 +72,9 @@ __all__ = [
     "MembersView",
     "NetworkLinkOut",
     "NetworkView",
+    "OutputBody",
+    "OutputFileOut",
+    "OutputsView",
     "PartyOut",
     "PersonProfile",
     "PropagationItem",
@@ -617,6 +620,27 @@ class Dossiers:
 
 
 @dataclass(frozen=True)
+class OutputFileOut:
+    path: str  # inside the case's outputs folder
+    size: int
+    modified_utc: str
+
+
+@dataclass(frozen=True)
+class OutputsView:
+    files: list[OutputFileOut]
+
+
+@dataclass(frozen=True)
+class OutputBody:
+    """A produced document's bytes, for a client to open (never JSON: no schema)."""
+
+    path: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class ExportWritten:
     format: str
     folder: str
@@ -713,6 +737,7 @@ RESULT_TYPES: dict[str, type[Any]] = {
     for t in (
         AccountProfile,
         GraphView,
+        OutputsView,
         PersonProfile,
         AuditLog,
         AuditVerification,

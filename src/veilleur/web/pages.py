@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from veilleur import app
 from veilleur.app import CaseSession, VeilleurError
 from veilleur.app import accounts as acc
+from veilleur.app.outputs import new_output_folder
 from veilleur.web.app import COOKIE, LOGIN_COOKIE, principal
 from veilleur.web.catalog import Catalog
 from veilleur.web.templating import render
@@ -327,3 +329,50 @@ def audit_page(request: Request, cid: str, action: str = "", operator: str = "")
         operator=operator,
         actions=sorted({e.action for e in log.entries}),
     )
+
+
+@router.get("/cases/{cid}/outputs")
+def outputs_page(request: Request, cid: str, message: str | None = None) -> Response:
+    s, frame = _case(request, cid)
+    return _page(
+        request,
+        "outputs.html",
+        frame,
+        view=app.outputs(s),
+        formats=app.EXPORT_FORMATS,
+        message=message,
+    )
+
+
+@router.post("/cases/{cid}/outputs")
+def produce(
+    request: Request,
+    cid: str,
+    what: Annotated[str, Form()],
+    pdf: Annotated[bool, Form()] = False,
+) -> Response:
+    """Write dossiers, the jurisdiction packages, or an export into the case's outputs folder."""
+    s, _ = _case(request, cid)
+    if what == "packages":
+        n = len(app.reports(s, new_output_folder(s, "packages"), pdf=pdf).files)
+    elif what == "dossiers":
+        n = len(app.dossiers(s, new_output_folder(s, "dossiers"), pdf=pdf).files)
+    elif what.startswith("export:") and what[7:] in app.EXPORT_FORMATS:
+        n = len(app.export(s, what[7:], new_output_folder(s, f"export-{what[7:]}")).files)
+    else:
+        raise VeilleurError(f"nothing to produce called {what!r}")
+    return RedirectResponse(f"/cases/{cid}/outputs?message={n}+files+written", status_code=303)
+
+
+@router.get("/cases/{cid}/outputs/{path:path}")
+def open_output(request: Request, cid: str, path: str, download: bool = False) -> Response:
+    s, _ = _case(request, cid)
+    body = app.output_file(s, path)
+    name = body.path.rsplit("/", 1)[-1]
+    headers = {
+        "Content-Disposition": f"{'attachment' if download else 'inline'}; filename*=UTF-8''{quote(name)}",
+        # a dossier is a static document with its own styles: no script, nothing fetched
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "font-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    }
+    return Response(body.content, media_type=body.media_type, headers=headers)

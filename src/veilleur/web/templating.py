@@ -78,7 +78,7 @@ env.filters["v"] = _visible
 env.filters["when"] = _when
 env.filters["epoch"] = _epoch
 env.filters["q"] = lambda s: quote(str(s), safe="")
-env.filters["path"] = lambda s: quote(str(s), safe=":")
+env.filters["path"] = lambda s: quote(str(s), safe=":/")
 
 
 def render(
