@@ -27,6 +27,7 @@ async function draw() {
   const params = new URLSearchParams();
   for (const [k, v] of new FormData(form).entries()) if (v) params.set(k, v);
   status.textContent = "Loading…";
+  container.dataset.ready = "false";
   const started = performance.now();
   const response = await fetch(`/api/v1/cases/${encodeURIComponent(cid)}/graph?${params}`, {
     headers: { Accept: "application/json" },
@@ -90,6 +91,8 @@ async function draw() {
     `${data.nodes.length} of ${data.total_accounts} accounts, ${data.edges.length} edges` +
     (data.truncated ? " (capped: the best-connected are drawn; narrow the window or centre on an account)" : "") +
     ` · drawn in ${ms} ms`;
+  window.veilleurNetwork = { renderer, graph }; // for the browser tests to find what is drawn
+  container.dataset.center = data.center || "";
   container.dataset.ready = "true";
   container.dataset.nodes = String(data.nodes.length);
 }
