@@ -355,11 +355,13 @@ def test_json_schemas_in_the_docs_are_current() -> None:
 def test_the_application_layer_surface_is_pinned() -> None:
     assert app.__all__ == [
         "EXPORT_FORMATS",
+        "JOB_KINDS",
         "REGISTRY",
         "RESULT_TYPES",
         "USE_CASES",
         "CaseSession",
         "Installation",
+        "JobRunner",
         "MatchOptions",
         "NotFound",
         "PermissionDenied",
@@ -371,6 +373,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "audit_show",
         "audit_verify",
         "build_demo",
+        "cancel_job",
         "compare_rankings",
         "create_case",
         "decide_link",
@@ -387,6 +390,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "import_record_file",
         "imports",
         "indicator_hits",
+        "jobs_of",
         "json_schema",
         "keyword_hits_view",
         "links",
@@ -417,6 +421,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "set_user_disabled",
         "set_user_password",
         "show_ranking",
+        "submit_job",
         "summary",
         "timeline",
         "to_data",
@@ -455,6 +460,7 @@ def test_the_command_line_imports_only_the_application_layer() -> None:
         "re",
         "__future__",
         "uvicorn",  # veilleur serve starts the web client
+        "collections",
     }
     for path in sorted((ROOT / "src" / "veilleur" / "cli").glob("*.py")):
         for module in _imports(path):

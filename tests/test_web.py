@@ -126,6 +126,7 @@ def _fill(path: str, s: Served, cid: str, *, media: bool = False) -> str:
         "hit_id": str(s.hit_id),
         "session_id": "1",
         "token_id": "1",
+        "job_id": "1",
         "path": s.flagged_sha256 if media else "packages-none/summary.html",
     }
     if "/persons/" in path and not media:
@@ -521,3 +522,48 @@ def test_packages_are_produced_by_a_lead_and_opened_by_the_team(served: Served) 
     with app.open_session(served.team.root, LEAD) as s, s.reading() as conn:
         views = [e for e in audit.tail(conn, 30) if e.action == "view.output"]
     assert views and views[-1].operator == "viewer-user" and views[-1].subject == files[0]
+
+
+def test_background_jobs_run_as_their_user_survive_a_restart_and_can_be_cancelled(served: Served) -> None:
+    cid = served.team_id
+    inst = served.web.state.installation
+    runner = app.JobRunner(
+        inst, served.web.state.catalog.session_at
+    )  # the served app's own does not run here
+    viewer = _login(served, "viewer-user")
+    refused = viewer.post(f"/cases/{cid}/jobs", data={"kind": "rank", "csrf": _csrf(viewer)})
+    assert refused.status_code == 403  # checked when queued, not only when run
+    analyst = _login(served, "analyst-user")
+    for kind in ("rank", "hash", "match"):
+        r = analyst.post(f"/cases/{cid}/jobs", data={"kind": kind, "csrf": _csrf(analyst)})
+        assert r.status_code == 303
+    outside = analyst.post(
+        f"/cases/{cid}/jobs", data={"kind": "import", "path": "/etc", "csrf": _csrf(analyst)}
+    )
+    assert outside.status_code == 403 and "not in a folder this server imports from" in outside.text
+    with app.open_session(served.team.root, "analyst-user") as s:
+        queued = app.jobs_of(s)
+    rank_job, hash_job, match_job = sorted((j for j in queued if j.status == "queued"), key=lambda j: j.id)[
+        -3:
+    ]
+    # the match job is cancelled before it starts; the rank job is claimed, then the process "dies"
+    assert (
+        analyst.post(f"/cases/{cid}/jobs/{match_job.id}/cancel", data={"csrf": _csrf(analyst)}).status_code
+        == 303
+    )
+    from veilleur.app.jobs import jobs as jobs_table
+
+    with inst.engine.begin() as conn:
+        conn.execute(jobs_table.update().where(jobs_table.c.id == rank_job.id).values(status="running"))
+    assert runner.recover() >= 1
+    done = [runner.run_next(), runner.run_next()]
+    assert runner.run_next() is None
+    by_id = {j.id: j for j in done if j}
+    assert by_id[rank_job.id].status == "done" and "ranking #" in (by_id[rank_job.id].message or "")
+    assert by_id[rank_job.id].attempts == 1
+    assert by_id[hash_job.id].status == "done"
+    page = analyst.get(f"/cases/{cid}/jobs/list").text
+    assert "cancelled by analyst-user before it started" in page
+    with app.open_session(served.team.root, LEAD) as s, s.reading() as conn:
+        entries = audit.tail(conn, 40)
+    assert any(e.action.startswith("rank") and e.operator == "analyst-user" for e in entries)

@@ -42,6 +42,7 @@ from veilleur.app.identity import (
     run_linking,
 )
 from veilleur.app.ingest import import_export_file, imports, summary, write_import_reports
+from veilleur.app.jobs import JOB_KINDS, JobRunner, cancel_job, jobs_of, submit_job
 from veilleur.app.media import hash_media, hits, import_hash_list, lists, match, set_list_threshold
 from veilleur.app.network import exchange_graph, exchanges, network, propagation, roles, timeline
 from veilleur.app.outputs import EXPORT_FORMATS, dossiers, export, output_file, outputs, reports
@@ -59,11 +60,13 @@ from veilleur.sources.telegram_common import utc_offset
 
 __all__ = [
     "EXPORT_FORMATS",
+    "JOB_KINDS",
     "REGISTRY",
     "RESULT_TYPES",
     "USE_CASES",
     "CaseSession",
     "Installation",
+    "JobRunner",
     "MatchOptions",
     "NotFound",
     "PermissionDenied",
@@ -75,6 +78,7 @@ __all__ = [
     "audit_show",
     "audit_verify",
     "build_demo",
+    "cancel_job",
     "compare_rankings",
     "create_case",
     "decide_link",
@@ -91,6 +95,7 @@ __all__ = [
     "import_record_file",
     "imports",
     "indicator_hits",
+    "jobs_of",
     "json_schema",
     "keyword_hits_view",
     "links",
@@ -121,6 +126,7 @@ __all__ = [
     "set_user_disabled",
     "set_user_password",
     "show_ranking",
+    "submit_job",
     "summary",
     "timeline",
     "to_data",

@@ -70,7 +70,13 @@ def demo_cmd(obj: Ctx, out_dir: Path, seed: int, serve: bool, port: int) -> None
         f"\nOpen http://127.0.0.1:{port}/ and sign in as [bold]{render.safe(obj.operator)}[/] "
         f"with the one-time password [bold]{password}[/] (a new one at every run)."
     )
-    serve_cases([out_dir / "case"], host="127.0.0.1", port=port, secure_cookies=False)
+    serve_cases(
+        [out_dir / "case"],
+        host="127.0.0.1",
+        port=port,
+        secure_cookies=False,
+        import_roots=[out_dir / "exports"],
+    )
 
 
 COMMANDS = [demo_cmd]

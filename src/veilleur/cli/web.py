@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -10,7 +11,9 @@ from veilleur.cli import render
 from veilleur.cli.context import Ctx
 
 
-def serve_cases(folders: list[Path], *, host: str, port: int, secure_cookies: bool, workers: int = 1) -> None:
+def serve_cases(
+    folders: list[Path], *, host: str, port: int, secure_cookies: bool, import_roots: Sequence[Path] = ()
+) -> None:
     """Serve ``folders`` until interrupted (uvicorn; the application is built in each worker)."""
     import uvicorn
 
@@ -19,7 +22,9 @@ def serve_cases(folders: list[Path], *, host: str, port: int, secure_cookies: bo
 
     render.line(f"Serving {len(folders)} case(s) on http://{host}:{port}/ (Ctrl-C stops).")
     uvicorn.run(
-        create_app(folders, open_installation(), secure_cookies=secure_cookies),
+        create_app(
+            folders, open_installation(), secure_cookies=secure_cookies, import_roots=list(import_roots)
+        ),
         host=host,
         port=port,
         log_level="warning",
@@ -39,13 +44,33 @@ def serve_cases(folders: list[Path], *, host: str, port: int, secure_cookies: bo
     is_flag=True,
     help="Behind a TLS reverse proxy: cookies marked Secure, the proxy's forwarded headers trusted.",
 )
+@click.option(
+    "--import-root",
+    "import_roots",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A folder whose exports users may import from the browser (repeatable; none by default).",
+)
 @click.pass_obj
-def serve_cmd(obj: Ctx, cases: tuple[Path, ...], host: str, port: int, secure_cookies: bool) -> None:
+def serve_cmd(
+    obj: Ctx,
+    cases: tuple[Path, ...],
+    host: str,
+    port: int,
+    secure_cookies: bool,
+    import_roots: tuple[Path, ...],
+) -> None:
     """Serve CASES (default: the --case folder) in a browser to the installation's users.
 
     Users sign in with the password set by 'veilleur users password'; each sees only the cases
     they are a member of, with their role's permissions."""
-    serve_cases(list(cases) or [obj.case_dir], host=host, port=port, secure_cookies=secure_cookies)
+    serve_cases(
+        list(cases) or [obj.case_dir],
+        host=host,
+        port=port,
+        secure_cookies=secure_cookies,
+        import_roots=list(import_roots),
+    )
 
 
 COMMANDS = [serve_cmd]

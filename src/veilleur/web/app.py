@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from veilleur.app import Installation, NotFound, PermissionDenied, VeilleurError
 from veilleur.app.accounts import LoginRefused, WebSession, check_csrf, token_user, web_session
 from veilleur.app.identity import LinkConflict
+from veilleur.app.jobs import JobRunner
 from veilleur.app.users import User
 from veilleur.web.catalog import Catalog
 from veilleur.web.templating import STATIC, render
@@ -229,16 +230,27 @@ def principal(request: Request) -> Principal:
 
 
 def create_app(
-    case_folders: list[Path], installation: Installation, *, secure_cookies: bool = False
+    case_folders: list[Path],
+    installation: Installation,
+    *,
+    secure_cookies: bool = False,
+    import_roots: list[Path] | None = None,
+    run_jobs: bool = True,
 ) -> FastAPI:
     """The web application serving ``case_folders`` to the users of ``installation``.
 
-    ``secure_cookies``: mark cookies Secure (behind a TLS reverse proxy, as a team runs it)."""
+    ``secure_cookies``: mark cookies Secure (behind a TLS reverse proxy, as a team runs it).
+    ``import_roots``: the folders from which the server may import exports a user names.
+    ``run_jobs``: run queued background jobs in this process (one worker of several may)."""
     catalog = Catalog(case_folders, installation)
+    runner = JobRunner(installation, catalog.session_at)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_jobs:
+            runner.start()
         yield
+        runner.stop()
         catalog.close()
 
     app = FastAPI(
@@ -254,6 +266,8 @@ def create_app(
     app.state.installation = installation
     app.state.catalog = catalog
     app.state.secure_cookies = secure_cookies
+    app.state.import_roots = list(import_roots or [])
+    app.state.jobs = runner
 
     def _error(request: Request, status: int, message: str) -> Response:
         if status == 401 and not _wants_json(request) and request.method in SAFE_METHODS:

@@ -55,6 +55,13 @@ class Catalog:
         """``user`` on case ``cid``, with their role in it now (None: not a member)."""
         return session_for(self.get(cid).case, user, self.installation)
 
+    def session_at(self, case_path: str, user: str) -> CaseSession:
+        """``user`` on the served case whose folder is ``case_path`` (a background job's case)."""
+        for served in self.cases.values():
+            if str(served.path) == case_path:
+                return session_for(served.case, user, self.installation)
+        raise NotFound(f"the case at {case_path} is not served here")
+
     def of_member(self, user: str) -> list[tuple[ServedCase, CaseSession]]:
         """The cases ``user`` is a member of: the only ones a user is shown."""
         out = []

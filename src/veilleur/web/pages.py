@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from veilleur import app
-from veilleur.app import CaseSession, VeilleurError
+from veilleur.app import CaseSession, VeilleurError, jobs
 from veilleur.app import accounts as acc
 from veilleur.app.outputs import new_output_folder
 from veilleur.web.app import COOKIE, LOGIN_COOKIE, principal
@@ -376,3 +376,45 @@ def open_output(request: Request, cid: str, path: str, download: bool = False) -
         "font-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     }
     return Response(body.content, media_type=body.media_type, headers=headers)
+
+
+@router.get("/cases/{cid}/jobs")
+def jobs_page(request: Request, cid: str) -> Response:
+    s, frame = _case(request, cid)
+    return _page(
+        request,
+        "jobs.html",
+        frame,
+        jobs=jobs.jobs_of(s),
+        kinds=jobs.JOB_KINDS,
+        import_roots=request.app.state.import_roots,
+    )
+
+
+@router.get("/cases/{cid}/jobs/list")
+def jobs_list(request: Request, cid: str) -> Response:
+    s, frame = _case(request, cid)
+    return _page(request, "fragments/jobs.html", frame, jobs=jobs.jobs_of(s))
+
+
+@router.post("/cases/{cid}/jobs")
+def submit(
+    request: Request,
+    cid: str,
+    kind: Annotated[str, Form()],
+    path: Annotated[str | None, Form()] = None,
+    utc_offset: Annotated[str | None, Form()] = None,
+) -> Response:
+    s, _ = _case(request, cid)
+    params: dict[str, Any] = {}
+    if kind == "import":
+        params = {"path": path or "", "utc_offset": utc_offset or None}
+    jobs.submit_job(s, kind, params, import_roots=request.app.state.import_roots)
+    return RedirectResponse(f"/cases/{cid}/jobs", status_code=303)
+
+
+@router.post("/cases/{cid}/jobs/{job_id}/cancel")
+def cancel(request: Request, cid: str, job_id: int) -> Response:
+    s, _ = _case(request, cid)
+    jobs.cancel_job(s, job_id)
+    return RedirectResponse(f"/cases/{cid}/jobs", status_code=303)
