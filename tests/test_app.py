@@ -103,6 +103,8 @@ CALLS: dict[str, Callable[[app.CaseSession, Team, Path], Any]] = {
     "keywords.run": lambda s, t, tmp: app.run_keyword_list(s, _keywords(t)),
     "keywords.show": lambda s, t, tmp: app.keyword_hits_view(s),
     "outputs.show": lambda s, t, tmp: app.outputs(s),
+    "notes.show": lambda s, t, tmp: app.notes_on(s, "account", CENTRAL),
+    "notes.write": lambda s, t, tmp: app.add_note(s, "account", CENTRAL, "permission test", tags=["test"]),
 }
 
 ROLES = {
@@ -175,6 +177,8 @@ EXPECTED: dict[str, tuple[str, str | None, set[str]]] = {
     "records.show": ("view.records", None, {"imports"}),
     "accounts.show": ("view.account", CENTRAL, set()),
     "outputs.show": ("view.outputs", None, {"files"}),
+    "notes.show": ("view.notes", CENTRAL, {"notes"}),
+    "notes.write": ("note.add", CENTRAL, {"note", "tags", "shared"}),
     "persons.show": ("view.person", None, set()),
     "indicators.show": ("view.indicators", None, {"run_id", "indicator", "hits"}),
     "links.show": ("view.links", None, {"run_id", "links"}),
@@ -369,6 +373,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "VeilleurError",
         "VideoThresholds",
         "account_profile",
+        "add_note",
         "add_user",
         "audit_show",
         "audit_verify",
@@ -399,6 +404,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "members",
         "network",
         "new_password",
+        "notes_on",
         "open_installation",
         "open_session",
         "output_file",
@@ -429,6 +435,7 @@ def test_the_application_layer_surface_is_pinned() -> None:
         "upgrade",
         "users",
         "utc_offset",
+        "withdraw_note",
         "write_import_reports",
     ]
 

@@ -127,6 +127,7 @@ def _fill(path: str, s: Served, cid: str, *, media: bool = False) -> str:
         "session_id": "1",
         "token_id": "1",
         "job_id": "1",
+        "note_id": "1",
         "path": s.flagged_sha256 if media else "packages-none/summary.html",
     }
     if "/persons/" in path and not media:
@@ -567,3 +568,54 @@ def test_background_jobs_run_as_their_user_survive_a_restart_and_can_be_cancelle
     with app.open_session(served.team.root, LEAD) as s, s.reading() as conn:
         entries = audit.tail(conn, 40)
     assert any(e.action.startswith("rank") and e.operator == "analyst-user" for e in entries)
+
+
+def test_notes_and_tags_authored_audited_and_shared_into_dossiers_by_choice(served: Served) -> None:
+    cid = served.team_id
+    analyst = _login(served, "analyst-user")
+    for text, shared in ((f"works at the école {HOSTILE}", True), ("private working hypothesis", False)):
+        r = analyst.post(
+            f"/cases/{cid}/notes",
+            data={
+                "kind": "account",
+                "target": CENTRAL,
+                "text": text,
+                "tags": "contact-with-children, école",
+                "shared": "true" if shared else "",
+                "csrf": _csrf(analyst),
+            },
+        )
+        assert r.status_code == 303 and r.headers["location"] == f"/cases/{cid}/accounts/{CENTRAL}"
+    page = analyst.get(f"/cases/{cid}/accounts/{CENTRAL}").text
+    assert "private working hypothesis" in page and "#contact-with-children" in page
+    assert HOSTILE not in page and "works at the école &lt;script&gt;" in page
+    viewer = _login(served, "viewer-user")
+    assert "Add the note" not in viewer.get(f"/cases/{cid}/accounts/{CENTRAL}").text
+    refused = viewer.post(
+        f"/cases/{cid}/notes", data={"kind": "account", "target": CENTRAL, "text": "x", "csrf": _csrf(viewer)}
+    )
+    assert refused.status_code == 403
+    tagged = viewer.get(f"/cases/{cid}/notes?tag=contact-with-children").text
+    assert tagged.count("private working hypothesis") == 1
+    with app.open_session(served.team.root, "analyst-user") as s:
+        mine = app.notes_on(s, "account", CENTRAL).notes
+        with s.reading() as conn:
+            entries = [e for e in audit.tail(conn, 20) if e.action == "note.add"]
+    assert {n.author for n in mine} == {"analyst-user"} and entries
+    assert all("hypothesis" not in str(e.details_value()) for e in entries)  # the log names, never quotes
+    # another analyst may not withdraw it; the lead may, and it stays, marked
+    other = _fresh_user(served, "analyst2")
+    with app.open_session(served.team.root, LEAD) as s:
+        app.set_member(s, other, "analyst")
+    second = _login(served, other)
+    nid = mine[-1].id
+    assert second.post(f"/cases/{cid}/notes/{nid}/withdraw", data={"csrf": _csrf(second)}).status_code == 403
+    lead = _login(served, LEAD)
+    assert lead.post(f"/cases/{cid}/notes/{nid}/withdraw", data={"csrf": _csrf(lead)}).status_code == 303
+    with app.open_session(served.team.root, LEAD) as s:
+        kept = {n.id: n for n in app.notes_on(s, "account", CENTRAL).notes}
+        assert kept[nid].withdrawn_by == LEAD
+        out = app.dossiers(s, served.team.root.parent / "notes-dossiers", accounts=[CENTRAL], pdf=False)
+    html = Path(next(f for f in out.files if f.endswith(".html"))).read_text(encoding="utf-8")
+    assert "works at the école" in html and "private working hypothesis" not in html
+    assert "&lt;script&gt;" in html

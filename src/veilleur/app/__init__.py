@@ -45,6 +45,7 @@ from veilleur.app.ingest import import_export_file, imports, summary, write_impo
 from veilleur.app.jobs import JOB_KINDS, JobRunner, cancel_job, jobs_of, submit_job
 from veilleur.app.media import hash_media, hits, import_hash_list, lists, match, set_list_threshold
 from veilleur.app.network import exchange_graph, exchanges, network, propagation, roles, timeline
+from veilleur.app.notes import add_note, notes_on, withdraw_note
 from veilleur.app.outputs import EXPORT_FORMATS, dossiers, export, output_file, outputs, reports
 from veilleur.app.permissions import USE_CASES, Role
 from veilleur.app.profiles import account_profile, person_profile
@@ -74,6 +75,7 @@ __all__ = [
     "VeilleurError",
     "VideoThresholds",
     "account_profile",
+    "add_note",
     "add_user",
     "audit_show",
     "audit_verify",
@@ -104,6 +106,7 @@ __all__ = [
     "members",
     "network",
     "new_password",
+    "notes_on",
     "open_installation",
     "open_session",
     "output_file",
@@ -134,5 +137,6 @@ __all__ = [
     "upgrade",
     "users",
     "utc_offset",
+    "withdraw_note",
     "write_import_reports",
 ]

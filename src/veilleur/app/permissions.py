@@ -67,6 +67,7 @@ USE_CASES: dict[str, Role] = {
     "search": Role.VIEWER,
     "keywords.show": Role.VIEWER,
     "outputs.show": Role.VIEWER,
+    "notes.show": Role.VIEWER,
     # analysing it
     "import": Role.ANALYST,
     "evidence.verify": Role.ANALYST,
@@ -81,6 +82,7 @@ USE_CASES: dict[str, Role] = {
     "rank.run": Role.ANALYST,
     "search.index": Role.ANALYST,
     "keywords.run": Role.ANALYST,
+    "notes.write": Role.ANALYST,
     # leading it
     "settings": Role.LEAD,
     "members.manage": Role.LEAD,

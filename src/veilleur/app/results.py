@@ -620,6 +620,27 @@ class Dossiers:
 
 
 @dataclass(frozen=True)
+class NoteOut:
+    id: int
+    kind: str  # account | person | chat | message
+    target: str  # its key; a message is <chat key>#<message id>
+    text: str
+    tags: list[str]
+    shared: bool  # shown in dossiers and exports
+    author: str
+    created_at: str
+    withdrawn_at: str | None
+    withdrawn_by: str | None
+
+
+@dataclass(frozen=True)
+class NotesView:
+    kind: str | None
+    target: str | None
+    notes: list[NoteOut]
+
+
+@dataclass(frozen=True)
 class OutputFileOut:
     path: str  # inside the case's outputs folder
     size: int
@@ -737,6 +758,8 @@ RESULT_TYPES: dict[str, type[Any]] = {
     for t in (
         AccountProfile,
         GraphView,
+        NoteOut,
+        NotesView,
         OutputsView,
         PersonProfile,
         AuditLog,

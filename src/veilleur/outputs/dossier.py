@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Connection, func, select
 
@@ -50,6 +51,7 @@ from veilleur.store.schema import (
     hash_list_versions,
     identity_records,
     messages,
+    notes,
     person_attributes,
     record_imports,
 )
@@ -258,8 +260,10 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
     for e in mine:
         for cat in {h.category for h in e.hits if h.category}:
             categories[cat] += 1
+    person = _person(conn, account_id)
     return {
-        "person": _person(conn, account_id),
+        "person": person,
+        "notes": shared_notes(conn, acc.key, person["key"] if person else None),
         "indicators": [
             {
                 "indicator": h.indicator.replace("_", " "),
@@ -321,6 +325,34 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
         ],
         "timeline": account_timeline(conn, account_id, mine),
     }
+
+
+def shared_notes(conn: Connection, account_key: str, person_key: str | None) -> list[dict[str, Any]]:
+    """The notes their authors shared into dossiers, on the account or its person, not withdrawn."""
+    targets = [("account", account_key)] + ([("person", person_key)] if person_key else [])
+    out = []
+    for kind, key in targets:
+        for r in conn.execute(
+            select(notes)
+            .where(
+                notes.c.target_kind == kind,
+                notes.c.target == key,
+                notes.c.shared.is_(True),
+                notes.c.withdrawn_at.is_(None),
+            )
+            .order_by(notes.c.id)
+        ):
+            out.append(
+                {
+                    "kind": kind,
+                    "target": key,
+                    "text": r.text,
+                    "tags": orjson.loads(r.tags),
+                    "author": r.author,
+                    "created_at": r.created_at,
+                }
+            )
+    return out
 
 
 def _cited_messages(c: Counterpart, shown: int = 6) -> list[str]:

@@ -800,6 +800,29 @@ keyword_hits = Table(
 )
 Index("ix_keyword_hits_message", keyword_hits.c.message_pk)
 
+# -- notes and tags (migration 0012) -----------------------------------------------------------
+
+# What investigators write on the case's records: on an account, a person, a chat or one message
+# (``target`` is its key; a message is ``<chat key>#<message id>``). Never edited or deleted: a
+# correction is a new note, and a note may be withdrawn (kept, marked, with who and when). The
+# author chooses whether it goes into dossiers and exports (``shared``).
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target_kind", String(16), nullable=False),  # account | person | chat | message
+    Column("target", String(300), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list of short labels
+    Column("shared", Boolean, nullable=False),  # shown in dossiers and exports
+    Column("author", String(128), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("withdrawn_at", String(32)),
+    Column("withdrawn_by", String(128)),
+    CheckConstraint("target_kind IN ('account', 'person', 'chat', 'message')", name="ck_notes_kind"),
+)
+Index("ix_notes_target", notes.c.target_kind, notes.c.target)
+
 ENGINE_TABLES = frozenset(
     {"search_tsv", "search_fts"}
     | {f"search_fts_{p}" for p in ("data", "idx", "content", "docsize", "config")}

@@ -201,3 +201,24 @@ def audit_verification(request: Request, cid: str) -> JSONResponse:
 @router.get("/cases/{cid}/members", responses=_doc(r.MembersView))
 def members(request: Request, cid: str) -> JSONResponse:
     return _json(app.members(_s(request, cid)))
+
+
+@router.get("/cases/{cid}/notes", responses=_doc(r.NotesView))
+def notes(
+    request: Request, cid: str, kind: str | None = None, target: str | None = None, tag: str | None = None
+) -> JSONResponse:
+    return _json(app.notes_on(_s(request, cid), kind, target, tag=tag))
+
+
+@router.post("/cases/{cid}/notes", responses=_doc(r.NoteOut))
+def add_note(
+    request: Request,
+    cid: str,
+    kind: Annotated[str, Body()],
+    target: Annotated[str, Body()],
+    text: Annotated[str, Body()] = "",
+    tags: Annotated[list[str] | None, Body()] = None,
+    shared: Annotated[bool, Body()] = False,
+) -> JSONResponse:
+    """Write a note (and tags) on an account, a person, a chat or a message (``<chat>#<id>``)."""
+    return _json(app.add_note(_s(request, cid), kind, target, text, tags=tags or [], shared=shared))

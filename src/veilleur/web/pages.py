@@ -215,13 +215,16 @@ def network_edge(request: Request, cid: str, a: str, b: str) -> Response:
 def account_page(request: Request, cid: str, key: str) -> Response:
     s, frame = _case(request, cid)
     profile = app.account_profile(s, key)
-    return _page(request, "account.html", frame, p=profile, d=profile.profile)
+    notes = app.notes_on(s, "account", profile.account) if s.can("notes.show") else None
+    return _page(request, "account.html", frame, p=profile, d=profile.profile, notes=notes)
 
 
 @router.get("/cases/{cid}/persons/{key:path}")
 def person_page(request: Request, cid: str, key: str) -> Response:
     s, frame = _case(request, cid)
-    return _page(request, "person.html", frame, p=app.person_profile(s, key))
+    profile = app.person_profile(s, key)
+    notes = app.notes_on(s, "person", profile.person) if s.can("notes.show") else None
+    return _page(request, "person.html", frame, p=profile, notes=notes)
 
 
 @router.get("/cases/{cid}/ranking")
@@ -418,3 +421,39 @@ def cancel(request: Request, cid: str, job_id: int) -> Response:
     s, _ = _case(request, cid)
     jobs.cancel_job(s, job_id)
     return RedirectResponse(f"/cases/{cid}/jobs", status_code=303)
+
+
+def _back(cid: str, kind: str, target: str) -> str:
+    if kind == "account":
+        return f"/cases/{cid}/accounts/{quote(target, safe=':/')}"
+    if kind == "person":
+        return f"/cases/{cid}/persons/{quote(target, safe=':/')}"
+    return f"/cases/{cid}/notes"
+
+
+@router.get("/cases/{cid}/notes")
+def notes_page(request: Request, cid: str, tag: str | None = None) -> Response:
+    s, frame = _case(request, cid)
+    return _page(request, "notes.html", frame, notes=app.notes_on(s, tag=tag or None), tag=tag or "")
+
+
+@router.post("/cases/{cid}/notes")
+def add_note(
+    request: Request,
+    cid: str,
+    kind: Annotated[str, Form()],
+    target: Annotated[str, Form()],
+    text: Annotated[str, Form()] = "",
+    tags: Annotated[str, Form()] = "",
+    shared: Annotated[bool, Form()] = False,
+) -> Response:
+    s, _ = _case(request, cid)
+    note = app.add_note(s, kind, target, text, tags=tags.replace(",", " ").split(), shared=shared)
+    return RedirectResponse(_back(cid, note.kind, note.target), status_code=303)
+
+
+@router.post("/cases/{cid}/notes/{note_id}/withdraw")
+def withdraw_note(request: Request, cid: str, note_id: int) -> Response:
+    s, _ = _case(request, cid)
+    note = app.withdraw_note(s, note_id)
+    return RedirectResponse(_back(cid, note.kind, note.target), status_code=303)
