@@ -619,3 +619,42 @@ def test_notes_and_tags_authored_audited_and_shared_into_dossiers_by_choice(serv
     html = Path(next(f for f in out.files if f.endswith(".html"))).read_text(encoding="utf-8")
     assert "works at the école" in html and "private working hypothesis" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_the_interface_speaks_french_to_a_french_user_with_dates_in_their_zone(served: Served) -> None:
+    c = _login(served, "viewer-user")
+    r = c.post("/me/preferences", data={"language": "fr", "timezone": "Europe/Paris", "csrf": _csrf(c)})
+    assert r.status_code == 303
+    try:
+        page = c.get(f"/cases/{served.team_id}/ranking").text
+        assert 'lang="fr"' in page and "Qui d'abord, et pourquoi" in page and "Se déconnecter" in page
+        audit_free = c.get(f"/cases/{served.team_id}/review/indicators").text
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d Europe/Paris \(\d\d:\d\d UTC\)", audit_free)
+        bad = c.post("/me/preferences", data={"language": "fr", "timezone": "Mars/Olympus", "csrf": _csrf(c)})
+        assert bad.status_code == 400 and "Mars/Olympus" in bad.text
+    finally:
+        c.post("/me/preferences", data={"language": "en", "timezone": "UTC", "csrf": _csrf(c)})
+    assert "Who comes first, and why" in c.get(f"/cases/{served.team_id}/ranking").text
+    # before sign-in, the browser's language
+    assert "Identifiant" in _client(served).get("/login", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).text
+
+
+def test_every_interface_text_has_its_french_translation() -> None:
+    """The catalogue is kept current: every ``_("…")`` of the templates is translated."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    web = Path(__file__).resolve().parent.parent / "src" / "veilleur" / "web"
+    found = {
+        m[2]
+        for m in extract_from_dir(
+            str(web / "templates"),
+            method_map=[("**.html", "jinja2")],
+            options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+        )
+    }
+    with (web / "locale" / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        cat = read_po(f, locale="fr")
+    translated = {m.id for m in cat if m.id and m.string}
+    assert len(found) > 150
+    assert sorted(found - translated) == []

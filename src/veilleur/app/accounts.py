@@ -49,12 +49,14 @@ from veilleur.errors import NotFound, VeilleurError
 
 __all__ = [
     "IDLE_HOURS",
+    "LANGUAGES",
     "LOCK_MINUTES",
     "MAX_FAILURES",
     "MAX_HOURS",
     "ApiToken",
     "Event",
     "LoginRefused",
+    "Preferences",
     "WebSession",
     "check_password",
     "disable_totp",
@@ -63,10 +65,12 @@ __all__ = [
     "issue_token",
     "new_password",
     "open_web_session",
+    "preferences",
     "revoke_session",
     "revoke_token",
     "sessions_of",
     "set_password",
+    "set_preferences",
     "token_user",
     "tokens_of",
     "verify_events",
@@ -139,6 +143,61 @@ installation_events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+
+preferences_table = Table(
+    "user_preferences",
+    METADATA,
+    Column("user_name", String(128), primary_key=True),
+    Column("language", String(8), nullable=False),
+    Column("timezone", String(64), nullable=False),
+)
+
+LANGUAGES = {"en": "English", "fr": "Français"}
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """How the interface speaks to a user: its language, and the time zone dates are shown in
+    (beside UTC, which stays the reference)."""
+
+    language: str = "en"
+    timezone: str = "UTC"
+
+
+def preferences(inst: Installation, user: str) -> Preferences:
+    with inst.engine.connect() as conn:
+        r = conn.execute(select(preferences_table).where(preferences_table.c.user_name == user)).first()
+    return Preferences(r.language, r.timezone) if r is not None else Preferences()
+
+
+def set_preferences(inst: Installation, user: str, *, language: str, timezone: str) -> Preferences:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if language not in LANGUAGES:
+        raise VeilleurError(f"no language {language!r}: one of {', '.join(LANGUAGES)}")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise VeilleurError(f"no time zone {timezone!r} (an IANA name such as Europe/Paris)") from None
+    with inst.engine.begin() as conn:
+        done = conn.execute(
+            update(preferences_table)
+            .where(preferences_table.c.user_name == user)
+            .values(language=language, timezone=timezone)
+        ).rowcount
+        if not done:
+            conn.execute(
+                insert(preferences_table), {"user_name": user, "language": language, "timezone": timezone}
+            )
+        _log(
+            conn,
+            "preferences.set",
+            actor=user,
+            subject=user,
+            details={"language": language, "timezone": timezone},
+        )
+    return Preferences(language, timezone)
 
 
 class LoginRefused(VeilleurError):

@@ -30,7 +30,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from veilleur.app import Installation, NotFound, PermissionDenied, VeilleurError
-from veilleur.app.accounts import LoginRefused, WebSession, check_csrf, token_user, web_session
+from veilleur.app.accounts import (
+    LoginRefused,
+    Preferences,
+    WebSession,
+    check_csrf,
+    preferences,
+    token_user,
+    web_session,
+)
 from veilleur.app.identity import LinkConflict
 from veilleur.app.jobs import JobRunner
 from veilleur.app.users import User
@@ -62,9 +70,10 @@ HEADERS = {
 class Principal:
     """Who a request acts as, and how they signed in (a browser's session, or an API token)."""
 
-    def __init__(self, user: User, session: WebSession | None) -> None:
+    def __init__(self, user: User, session: WebSession | None, preferences: Preferences) -> None:
         self.user = user
         self.session = session
+        self.preferences = preferences
 
     @property
     def name(self) -> str:
@@ -99,13 +108,13 @@ async def guard(request: Request) -> None:
         user = token_user(inst, auth[7:].strip())
         if user is None:
             raise HTTPException(401, "unknown or revoked API token")
-        request.state.principal = Principal(user, None)
+        request.state.principal = Principal(user, None, preferences(inst, user.name))
         return  # a token is not sent by a browser on its own: no CSRF to check
     ws = web_session(inst, request.cookies.get(COOKIE))
     if ws is not None:
         u = inst.user(ws.user)
         if u is not None:
-            request.state.principal = Principal(u, ws)
+            request.state.principal = Principal(u, ws, preferences(inst, u.name))
     if _is_public(path):
         if path == "/login" and request.method == "POST":
             form = await request.form()

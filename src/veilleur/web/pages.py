@@ -124,8 +124,19 @@ def me(request: Request, token: str | None = None) -> Response:
             "current": p.session.id if p.session else None,
             "tokens": acc.tokens_of(inst, p.name),
             "new_token": None,
+            "languages": acc.LANGUAGES,
+            "prefs": p.preferences,
         },
     )
+
+
+@router.post("/me/preferences")
+def set_preferences(
+    request: Request, language: Annotated[str, Form()], timezone: Annotated[str, Form()]
+) -> Response:
+    p = principal(request)
+    acc.set_preferences(request.app.state.installation, p.name, language=language, timezone=timezone.strip())
+    return RedirectResponse("/me", status_code=303)
 
 
 @router.post("/me/sessions/{session_id}/revoke")
@@ -148,6 +159,8 @@ def new_token(request: Request, label: Annotated[str, Form()]) -> Response:
             "current": p.session.id if p.session else None,
             "tokens": acc.tokens_of(inst, p.name),
             "new_token": token,
+            "languages": acc.LANGUAGES,
+            "prefs": p.preferences,
         },
     )
 
