@@ -264,6 +264,26 @@ def test_the_command_line_is_refused_with_exit_code_4(team: Team) -> None:
     assert res.exit_code == 4 and "not a member" in res.output
 
 
+def test_an_empty_case_summarises_without_none(tmp_path: Path, db_url: str | None) -> None:
+    """Nothing imported yet: no first message, no counts by kind, no matching run. The summary says
+    so in words, in the terminal and in the case summary document, never with Python's None."""
+    from veilleur.cli import cli
+
+    app.create_case(tmp_path / "case", user="first-lead", name="empty", database_url=db_url).close()
+    base = ["--case", str(tmp_path / "case"), "--operator", "first-lead"]
+    runner = CliRunner()
+    shown = runner.invoke(cli, [*base, "summary"], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert "None" not in shown.output
+    assert "first: -, last: -" in shown.output and "messages by kind" in shown.output
+    as_json = json.loads(runner.invoke(cli, [*base, "summary", "--json"]).output)
+    assert as_json["summary"]["date_range"] == {"first": None, "last": None}  # JSON keeps its null
+    report = runner.invoke(cli, [*base, "report", "--out", str(tmp_path / "report"), "--no-pdf"])
+    assert report.exit_code == 0, report.output
+    document = (tmp_path / "report" / "case-summary.html").read_text(encoding="utf-8")
+    assert "None" not in document and "first: —" in document
+
+
 def test_a_disabled_user_has_no_role(team: Team) -> None:
     inst = app.open_installation()
     app.set_user_disabled(inst, "viewer-user", user="admin-user", disabled=True)

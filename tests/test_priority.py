@@ -19,8 +19,9 @@ from conftest import add_member
 from matched_demo import Matched
 from veilleur.analysis.indicators.run import CURRENT_RUN_KEY
 from veilleur.analysis.priority import explain_changes, load_weights, rank_case, ranking
+from veilleur.case import Case
 from veilleur.custody.audit import tail
-from veilleur.errors import VeilleurError
+from veilleur.errors import NotFound, VeilleurError
 from veilleur.store.schema import (
     case_meta,
     evidence,
@@ -271,3 +272,49 @@ def test_rank_commands(matched: Matched, tmp_path: Path) -> None:
     assert compared.exit_code == 0
     bad = runner.invoke(cli, [*base, "rank", "run", "--weights", str(tmp_path / "missing.toml")])
     assert bad.exit_code == 2  # click's usage error: no such file
+
+
+def test_a_ranking_that_does_not_exist_is_a_clear_error(matched: Matched) -> None:
+    from click.testing import CliRunner
+
+    from veilleur.cli import cli
+
+    first = rank_case(matched.case, operator="t")
+    with matched.case.engine.connect() as conn:
+        ids = sorted(conn.execute(select(rankings.c.id)).scalars())
+        missing = ids[-1] + 1000
+        with pytest.raises(NotFound, match=rf"no ranking {missing} in this case: its rankings are "):
+            ranking(conn, missing)
+        # Compared with nothing, everyone would read as new or gone: refused, whichever side.
+        for pair in ((first, missing), (missing, first)):
+            with pytest.raises(NotFound, match=f"no ranking {missing}"):
+                explain_changes(conn, *pair)
+    existing = ", ".join(map(str, ids))
+
+    add_member(matched.case, "cli-user", "lead")
+    runner = CliRunner()
+    base = ["--case", str(matched.case.root), "--operator", "cli-user"]
+    for args in (
+        ["rank", "show", "--ranking", str(missing)],
+        ["rank", "show", "--ranking", str(missing), "--json"],
+        ["rank", "compare", str(first), str(missing)],
+        ["rank", "compare", str(missing), str(first), "--json"],
+    ):
+        result = runner.invoke(cli, [*base, *args])
+        assert result.exit_code == 5, (args, result.output)  # ExitCode.NOT_FOUND, not a traceback
+        assert isinstance(result.exception, SystemExit), args
+        assert f"no ranking {missing}" in result.output and existing in result.output, args
+
+
+def test_a_case_never_ranked_says_so(case: Case) -> None:
+    from click.testing import CliRunner
+
+    from veilleur.cli import cli
+
+    add_member(case, "cli-user", "lead")
+    runner = CliRunner()
+    empty = ["--case", str(case.root), "--operator", "cli-user"]
+    result = runner.invoke(cli, [*empty, "rank", "show", "--ranking", "1"])
+    assert result.exit_code == 5 and "no ranking 1 in this case: it has none yet" in result.output
+    shown = runner.invoke(cli, [*empty, "rank", "show"])
+    assert shown.exit_code == 0 and "No ranking yet" in shown.output

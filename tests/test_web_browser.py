@@ -151,6 +151,7 @@ def test_the_journey_of_an_analyst(site: Site, page: Any, tmp_path: Path) -> Non
     page.click("text=team case")
     page.wait_for_url(f"{site.base}/cases/{site.team_id}")
     assert page.locator("h1").inner_text() == "team case"
+    page.wait_for_selector("main p.ok")
     assert "Chain verified" in page.inner_text("main")
     _shot(page, tmp_path, "02-overview")
 

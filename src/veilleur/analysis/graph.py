@@ -101,6 +101,8 @@ class AccountStats:
     degree_centrality: float = 0.0
     betweenness: float = 0.0
     community: int | None = None
+    """The number of its community, from 1 (the largest): the number every report, dossier, view
+    and graph shows, so it is given here once and never renumbered."""
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -145,7 +147,7 @@ def build_graph(exchanges: Sequence[Exchange]) -> nx.DiGraph:
 class NetworkAnalysis:
     graph: nx.DiGraph
     accounts: dict[int, AccountStats]
-    communities: list[set[int]]
+    communities: list[set[int]]  # largest first: community n (AccountStats.community) is [n - 1]
 
 
 def analyse_network(
@@ -196,7 +198,7 @@ def analyse_network(
             (set(c) for c in nx.community.louvain_communities(undirected, weight="weight", seed=0)),
             key=lambda c: (-len(c), min(c)),
         )
-        for n, members in enumerate(communities):
+        for n, members in enumerate(communities, 1):
             for a in members:
                 of(a).community = n
     return NetworkAnalysis(g, stats, communities)

@@ -38,7 +38,7 @@ from veilleur.analysis.jurisdiction import Jurisdiction, jurisdictions
 from veilleur.analysis.propagation import media_items, possibly_new_material
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
-from veilleur.errors import VeilleurError
+from veilleur.errors import NotFound, VeilleurError
 from veilleur.matching.results import display_names
 from veilleur.store.schema import (
     accounts,
@@ -63,6 +63,7 @@ __all__ = [
     "load_weights",
     "rank_case",
     "ranking",
+    "stored_ranking",
 ]
 
 FACTORS = (
@@ -468,14 +469,36 @@ def rank_case(
     return ranking_id
 
 
+def stored_ranking(conn: Connection, ranking_id: int | None = None) -> tuple[int, str] | None:
+    """The id and weights version of a stored ranking: ``ranking_id``, or the latest (``None``
+    when the case has none yet). An id that names no ranking is :class:`NotFound`, naming the
+    rankings there are: an empty list would read as a ranking of nobody."""
+    if ranking_id is None:
+        stmt = select(rankings.c.id, rankings.c.weights_version).order_by(rankings.c.id.desc()).limit(1)
+        row = conn.execute(stmt).first()
+        return (row.id, row.weights_version) if row else None
+    return _existing_ranking(conn, ranking_id)
+
+
+def _existing_ranking(conn: Connection, ranking_id: int) -> tuple[int, str]:
+    stmt = select(rankings.c.id, rankings.c.weights_version).where(rankings.c.id == ranking_id)
+    row = conn.execute(stmt).first()
+    if row is None:
+        ids = [str(i) for i in conn.execute(select(rankings.c.id).order_by(rankings.c.id)).scalars()]
+        there = f"its rankings are {', '.join(ids)}" if ids else "it has none yet ('veilleur rank run')"
+        raise NotFound(f"no ranking {ranking_id} in this case: {there}")
+    return row.id, row.weights_version
+
+
 def ranking(
     conn: Connection, ranking_id: int | None = None, *, jurisdiction: str | None = None
 ) -> list[Ranked]:
-    """A stored ranking (the latest by default), optionally only the subjects of one jurisdiction."""
-    if ranking_id is None:
-        ranking_id = conn.execute(select(func.max(rankings.c.id))).scalar()
-        if ranking_id is None:
-            return []
+    """A stored ranking (the latest by default; none yet, no one), optionally only the subjects of
+    one jurisdiction. A ranking id that names none is :class:`NotFound` (:func:`stored_ranking`)."""
+    found = stored_ranking(conn, ranking_id)
+    if found is None:
+        return []
+    ranking_id = found[0]
     out = []
     for r in conn.execute(
         select(ranking_entries)
@@ -508,14 +531,11 @@ class RankChange:
 
 def explain_changes(conn: Connection, old_id: int, new_id: int) -> list[RankChange]:
     """Why each subject moved between two rankings: the factors whose points changed, and whether
-    the weights changed (a different version) or the evidence did."""
+    the weights changed (a different version) or the evidence did. Either id naming no ranking is
+    :class:`NotFound`: compared with nothing, everyone would read as new or gone."""
+    versions = dict(_existing_ranking(conn, i) for i in (old_id, new_id))
     old = {r.subject: r for r in ranking(conn, old_id)}
     new = {r.subject: r for r in ranking(conn, new_id)}
-    versions = dict(
-        conn.execute(
-            select(rankings.c.id, rankings.c.weights_version).where(rankings.c.id.in_([old_id, new_id]))
-        ).all()
-    )
     weights_changed = versions.get(old_id) != versions.get(new_id)
     out = []
     for subject in sorted(old.keys() | new.keys()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from veilleur.app import accounts
 from veilleur.app.permissions import Role
@@ -202,11 +202,17 @@ def set_user_disabled(inst: Installation, name: str, *, user: str, disabled: boo
 
 
 @use_case("evidence.list")
-def evidence_list(session: CaseSession) -> EvidenceList:
+def evidence_list(session: CaseSession, *, limit: int | None = None) -> EvidenceList:
+    """The evidence registry (the first ``limit`` files, with the counts of all by kind)."""
     with session.reading() as conn:
-        rows = conn.execute(select(evidence).order_by(evidence.c.id)).all()
+        counts = conn.execute(select(evidence.c.kind, func.count()).group_by(evidence.c.kind))
+        by_kind = {k: int(n) for k, n in counts}
+        q = select(evidence).order_by(evidence.c.id)
+        rows = conn.execute(q.limit(limit) if limit is not None else q).all()
     session.log_view("evidence", details={"files": len(rows)})
     return EvidenceList(
+        sum(by_kind.values()),
+        dict(sorted(by_kind.items())),
         [
             EvidenceRow(r.id, r.kind, r.sha256, r.size, r.registered_at, r.operator, r.original_path)
             for r in rows

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from veilleur.app.results import ImportOutcome, ImportRow, ImportsView, Summary
 from veilleur.app.search import refresh_index
 from veilleur.app.session import CaseSession, use_case
+from veilleur.app.snapshots import memo
 from veilleur.ingest.importer import ImportOptions, import_export
 from veilleur.outputs.summary import case_summary
 from veilleur.store.schema import imports as imports_table
@@ -75,6 +76,6 @@ def imports(session: CaseSession) -> ImportsView:
 @use_case("summary")
 def summary(session: CaseSession) -> Summary:
     with session.reading() as conn:
-        s = case_summary(conn)
+        s = memo(session, conn, "summary", lambda: case_summary(conn))
     session.log_view("summary")
     return Summary(s)

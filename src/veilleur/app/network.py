@@ -7,12 +7,13 @@ record keys it was about, and returns results that name accounts by key.
 from __future__ import annotations
 
 import networkx as nx
+from sqlalchemy import Connection
 
-from veilleur.analysis.exchanges import Exchange, flagged_exchanges
+from veilleur.analysis.exchanges import Exchange
 from veilleur.analysis.graph import account_timeline, analyse_network, chat_timeline
 from veilleur.analysis.network import exchanged_with
-from veilleur.analysis.propagation import media_items, possibly_new_material
-from veilleur.app.resolve import resolve_account, resolve_chat
+from veilleur.analysis.propagation import Item, media_items, possibly_new_material
+from veilleur.app.resolve import Resolved, resolve_account, resolve_chat
 from veilleur.app.results import (
     AccountRef,
     CounterpartOut,
@@ -32,6 +33,7 @@ from veilleur.app.results import (
     TimelineView,
 )
 from veilleur.app.session import CaseSession, use_case
+from veilleur.app.snapshots import case_analysis, case_exchanges, case_layout, layout, memo
 from veilleur.errors import VeilleurError
 from veilleur.matching.results import display_names
 from veilleur.store.lookups import account_keys
@@ -79,7 +81,7 @@ def exchanges(
         pair = (named[-2].id, named[-1].id) if between else None
         found = [
             e
-            for e in flagged_exchanges(conn)
+            for e in case_exchanges(session, conn)
             if (not ids or e.sender_id in ids or not ids.isdisjoint(e.recipient_map))
             and (in_chat is None or e.chat_id == in_chat.id)
             and (
@@ -141,7 +143,7 @@ def network(session: CaseSession, accounts: tuple[str, ...] | list[str]) -> Netw
 def roles(session: CaseSession) -> RolesView:
     """Roles, volumes, active period, centrality and community of every account in the exchanges."""
     with session.reading() as conn:
-        na = analyse_network(conn, flagged_exchanges(conn))
+        na = case_analysis(session, conn)
         names = display_names(conn, set(na.accounts))
         keys = account_keys(conn, set(na.accounts))
     session.log_view("roles", details={"accounts": len(na.accounts)})
@@ -166,16 +168,24 @@ def roles(session: CaseSession) -> RolesView:
 
 
 @use_case("propagation")
-def propagation(session: CaseSession, *, new_only: bool = False) -> PropagationView:
+def propagation(session: CaseSession, *, new_only: bool = False, limit: int | None = None) -> PropagationView:
     """Where each media item first appeared and how it spread; possibly new material with reasons.
-    Items are named by SHA-256 and citations only."""
+    Items are named by SHA-256 and citations only; ``limit``: the first items only (``total`` says
+    how many there are)."""
     with session.reading() as conn:
-        items = media_items(conn)
-        new = possibly_new_material(items, flagged_exchanges(conn))
-    shown = new if new_only else [i for i in items if len(i.sightings) > 1 or i.flagged or i in new]
-    session.log_view("propagation", details={"items": len(shown), "new_only": new_only})
+        def both() -> tuple[list[Item], list[Item]]:
+            its = media_items(conn)
+            return its, possibly_new_material(its, case_exchanges(session, conn))
+
+        items, new = memo(session, conn, "propagation", both)
+    new_ids = {id(i) for i in new}
+    shown = new if new_only else [i for i in items if len(i.sightings) > 1 or i.flagged or id(i) in new_ids]
+    total = len(shown)
+    shown = shown[:limit] if limit is not None else shown
+    session.log_view("propagation", details={"items": len(shown), "total": total, "new_only": new_only})
     return PropagationView(
         new_only,
+        total,
         [
             PropagationItem(
                 list(i.files),
@@ -205,7 +215,7 @@ def timeline(session: CaseSession, *, account: str | None = None, chat: str | No
     if (account is None) == (chat is None):
         raise VeilleurError("give either an account or a chat")
     with session.reading() as conn:
-        ex = flagged_exchanges(conn)
+        ex = case_exchanges(session, conn)
         if account is not None:
             who = resolve_account(conn, account)
             rows = account_timeline(conn, who.id, ex.involving(who.id))
@@ -241,29 +251,53 @@ def exchange_graph(
     lo, hi = parse_window(since, until)
     with session.reading() as conn:
         who = resolve_account(conn, center) if center else None
+        view = memo(
+            session,
+            conn,
+            f"graph:{who.key if who else ''}:{depth}:{lo}:{hi}:{limit}",
+            lambda: _graph(session, conn, who, depth, lo, hi, limit, since, until),
+        )
+    session.log_view(
+        "network",
+        subject=who.key if who else None,
+        details={"accounts": len(view.nodes), "since": since, "until": until},
+    )
+    return view
+
+
+def _graph(
+    session: CaseSession,
+    conn: Connection,
+    who: Resolved | None,
+    depth: int,
+    lo: int | None,
+    hi: int | None,
+    limit: int,
+    since: str | None,
+    until: str | None,
+) -> GraphView:
+    """The graph of :func:`exchange_graph`, computed once per state of the case and question."""
+    if lo is None and hi is None:
+        na = case_analysis(session, conn)
+    else:  # a window of the user's choosing: measured over its own exchanges
         found = [
             e
-            for e in flagged_exchanges(conn)
+            for e in case_exchanges(session, conn)
             if (lo is None or (e.date_utc is not None and e.date_utc >= lo))
             and (hi is None or (e.date_utc is not None and e.date_utc < hi))
         ]
         na = analyse_network(conn, found)
-        g = na.graph
-        if who is not None:
-            near = nx.ego_graph(g.to_undirected(as_view=True), who.id, radius=depth) if who.id in g else []
-            g = na.graph.subgraph(near)
-        total_nodes, total_edges = g.number_of_nodes(), g.number_of_edges()
-        weight = {a: na.accounts[a].sent + na.accounts[a].received for a in g}
-        keep = sorted(g, key=lambda a: (a != (who.id if who else None), -weight[a], a))[:limit]
-        sub = na.graph.subgraph(keep)
-        layout = nx.spring_layout(sub, seed=0, iterations=60 if len(sub) < 1000 else 25) if len(sub) else {}
-        keys = account_keys(conn, set(keep))
-        names = display_names(conn, set(keep))
-    session.log_view(
-        "network",
-        subject=who.key if who else None,
-        details={"accounts": len(keep), "since": since, "until": until},
-    )
+    g = na.graph
+    if who is not None:
+        near = nx.ego_graph(g.to_undirected(as_view=True), who.id, radius=depth) if who.id in g else []
+        g = na.graph.subgraph(near)
+    total_nodes, total_edges = g.number_of_nodes(), g.number_of_edges()
+    weight = {a: na.accounts[a].sent + na.accounts[a].received for a in g}
+    keep = sorted(g, key=lambda a: (a != (who.id if who else None), -weight[a], a))[:limit]
+    sub = na.graph.subgraph(keep)
+    at = case_layout(session, conn) if who is None and lo is None and hi is None else layout(sub)
+    keys = account_keys(conn, set(keep))
+    names = display_names(conn, set(keep))
     return GraphView(
         who.key if who else None,
         depth,
@@ -280,8 +314,8 @@ def exchange_graph(
                 na.accounts[a].community,
                 na.accounts[a].sent,
                 na.accounts[a].received,
-                round(float(layout[a][0]), 4),
-                round(float(layout[a][1]), 4),
+                at[a][0],
+                at[a][1],
             )
             for a in keep
         ],

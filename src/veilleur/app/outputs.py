@@ -11,7 +11,7 @@ from veilleur.app.results import Dossiers, ExportWritten, OutputBody, OutputFile
 from veilleur.app.session import CaseSession, use_case
 from veilleur.errors import NotFound, VeilleurError
 from veilleur.outputs.dossier import write_all_dossiers
-from veilleur.outputs.exports import EXPORTERS
+from veilleur.outputs.exports import EXPORTERS, write_csv
 from veilleur.outputs.packages import write_packages
 from veilleur.timefmt import iso_utc
 
@@ -113,11 +113,17 @@ def reports(session: CaseSession, out_dir: Path, *, pdf: bool = True) -> Dossier
 
 
 @use_case("export")
-def export(session: CaseSession, fmt: str, out_dir: Path) -> ExportWritten:
-    """Export the case for another tool (never media, never list data); logged before writing."""
+def export(session: CaseSession, fmt: str, out_dir: Path, *, raw_csv: bool = False) -> ExportWritten:
+    """Export the case for another tool (never media, never list data); logged before writing.
+
+    CSV cells a spreadsheet would run as formulas are neutralised unless ``raw_csv``
+    (:mod:`veilleur.outputs.exports.tabular`); that choice is logged with the export."""
     if fmt not in EXPORTERS:
         raise VeilleurError(f"no export format {fmt!r}: one of {', '.join(EXPORTERS)}")
-    session.log_action(f"export.{fmt}", subject=str(out_dir))
+    if raw_csv and fmt != "csv":
+        raise VeilleurError(f"raw CSV values were asked for a {fmt} export: only the csv format has them")
+    details = {"formula_cells": "raw" if raw_csv else "neutralised"} if fmt == "csv" else None
+    session.log_action(f"export.{fmt}", subject=str(out_dir), details=details)
     with session.reading() as conn:
-        paths = EXPORTERS[fmt].write(conn, out_dir)
+        paths = write_csv(conn, out_dir, raw=raw_csv) if fmt == "csv" else EXPORTERS[fmt].write(conn, out_dir)
     return ExportWritten(fmt, str(out_dir), [str(p) for p in paths])

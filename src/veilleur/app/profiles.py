@@ -9,12 +9,16 @@ each link's factors and status.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from veilleur.app.identity import _link
 from veilleur.app.resolve import resolve_account, resolve_person
 from veilleur.app.results import AccountProfile, PersonProfile
 from veilleur.app.session import CaseSession, use_case
+from veilleur.app.snapshots import case_analysis, case_exchanges, change_mark, memo
 from veilleur.linking import current_links
 from veilleur.outputs.dossier import DossierContext, account_dossier, person_identity
+from veilleur.timefmt import now_iso
 
 __all__ = ["account_profile", "person_profile"]
 
@@ -26,7 +30,22 @@ def account_profile(session: CaseSession, account: str) -> AccountProfile:
     back), the person the account is linked to and every link that concerns it."""
     with session.reading() as conn:
         who = resolve_account(conn, account)
-        data = account_dossier(conn, who.id, DossierContext.build(conn, session.user))
+        shared = memo(
+            session,
+            conn,
+            "dossier-context",
+            lambda: DossierContext.build(
+                conn, "", exchanges=case_exchanges(session, conn), analysis=case_analysis(session, conn)
+            ),
+        )
+        ctx = replace(shared, operator=session.user, generated_at=now_iso())
+        # notes, links and decisions change without the evidence changing: they name the memo too
+        data = memo(
+            session,
+            conn,
+            f"account:{who.key}@{change_mark(conn)}",
+            lambda: account_dossier(conn, who.id, ctx),
+        )
         found = [_link(v) for v in current_links(conn) if who.id in (v.account_id, v.other_account_id)]
     session.log_view("account", subject=who.key)
     return AccountProfile(who.key, who.label, data, found)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
-
-from veilleur.analysis.priority import Ranked, explain_changes, load_weights, rank_case, ranking
+from veilleur.analysis.priority import (
+    Ranked,
+    explain_changes,
+    load_weights,
+    rank_case,
+    ranking,
+    stored_ranking,
+)
 from veilleur.app.results import FactorOut, RankChangeOut, RankComparison, RankedOut, RankingView
 from veilleur.app.session import CaseSession, use_case
-from veilleur.errors import NotFound
 from veilleur.linking import persons_of
-from veilleur.store.schema import rankings
 
 __all__ = ["compare_rankings", "rank", "show_ranking"]
 
@@ -29,21 +32,8 @@ def _ranked(r: Ranked) -> RankedOut:
 
 def _weights_version(session: CaseSession, ranking_id: int | None) -> tuple[int | None, str | None]:
     with session.reading() as conn:
-        if ranking_id is None:
-            row = conn.execute(
-                select(rankings.c.id, rankings.c.weights_version).order_by(rankings.c.id.desc())
-            ).first()
-        else:
-            row = conn.execute(
-                select(rankings.c.id, rankings.c.weights_version).where(rankings.c.id == ranking_id)
-            ).first()
-            if row is None:
-                ids = [str(i) for i in conn.execute(select(rankings.c.id).order_by(rankings.c.id)).scalars()]
-                raise NotFound(
-                    f"no ranking {ranking_id} in this case "
-                    f"({'rankings: ' + ', '.join(ids) if ids else 'none yet'})"
-                )
-    return (row.id, row.weights_version) if row else (None, None)
+        found = stored_ranking(conn, ranking_id)
+    return found if found is not None else (None, None)
 
 
 @use_case("rank.run")
@@ -72,9 +62,7 @@ def show_ranking(
 
 @use_case("ranking.compare")
 def compare_rankings(session: CaseSession, old: int, new: int) -> RankComparison:
-    """Why each subject moved between two rankings."""
-    _weights_version(session, old)
-    _weights_version(session, new)
+    """Why each subject moved between two rankings (an id naming none is :class:`NotFound`)."""
     with session.reading() as conn:
         changes = explain_changes(conn, old, new)
     session.log_view("ranking.compare", details={"old": old, "new": new})

@@ -153,7 +153,9 @@ class EvidenceRow:
 
 @dataclass(frozen=True)
 class EvidenceList:
-    evidence: list[EvidenceRow]
+    total: int
+    by_kind: dict[str, int]
+    evidence: list[EvidenceRow]  # the first ``limit`` when one was asked for
 
 
 @dataclass(frozen=True)
@@ -363,6 +365,7 @@ class PropagationItem:
 @dataclass(frozen=True)
 class PropagationView:
     new_only: bool
+    total: int  # items in all; ``items`` may hold only the first
     items: list[PropagationItem]
 
 

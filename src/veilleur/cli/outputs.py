@@ -52,12 +52,18 @@ def report_cmd(obj: Ctx, out_dir: Path, no_pdf: bool, as_json: bool) -> None:
 @click.command("export")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(list(app.EXPORT_FORMATS)))
 @_OUT
+@click.option(
+    "--raw-csv",
+    is_flag=True,
+    help="csv only: write text cells as the case holds them, even those a spreadsheet would run as "
+    "a formula (= + - @ first); by default these get a leading apostrophe.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
 @click.pass_obj
-def export_cmd(obj: Ctx, fmt: str, out_dir: Path, as_json: bool) -> None:
+def export_cmd(obj: Ctx, fmt: str, out_dir: Path, raw_csv: bool, as_json: bool) -> None:
     """Export the case for other tools: csv, jsonl, ftm (FollowTheMoney), cybertip (CyberTipline
     report sections), vics (VICS 2.0 case file of the flagged files). Never media, never list data."""
-    v = app.export(obj.session(), fmt, out_dir)
+    v = app.export(obj.session(), fmt, out_dir, raw_csv=raw_csv)
     render.print_json(v) if as_json else render.line(f"Wrote {len(v.files)} files to {render.safe(out_dir)}.")
 
 

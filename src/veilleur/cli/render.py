@@ -198,13 +198,22 @@ def audit_table(v: AuditLog) -> None:
     out.print(t)
 
 
+def _summary_value(v: Any) -> str:
+    """A summary value in words at any depth: nothing as ``-``, an empty tally as ``none``, never
+    Python's ``None`` (an empty case has no first message and no counts by kind)."""
+    if v is None:
+        return "-"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_summary_value(x)}" for k, x in v.items()) or "none"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_summary_value(x) for x in v) or "none"
+    return str(v)
+
+
 def summary_table(s: Summary) -> None:
     t = Table(title="Case summary", show_header=False)
     for k, v in s.summary.items():
-        shown = (
-            ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else ("-" if v is None else v)
-        )
-        t.add_row(k.replace("_", " "), safe(shown))
+        t.add_row(k.replace("_", " "), safe(_summary_value(v)))
     out.print(t)
 
 

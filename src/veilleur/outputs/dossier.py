@@ -15,8 +15,9 @@ WeasyPrint, so the two never differ in content.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ from veilleur.timefmt import iso_utc, now_iso
 __all__ = [
     "DossierContext",
     "account_dossier",
+    "file_stems",
     "participants",
     "render_html",
     "write_all_dossiers",
@@ -71,6 +73,9 @@ _env = Environment(
     autoescape=select_autoescape(["html", "j2"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    # Nothing known is a dash in every document: Jinja would print Python's "None" (an empty
+    # case's first message, a list never imported), which reads as a value.
+    finalize=lambda v: "—" if v is None else v,
 )
 _env.filters["utc"] = lambda t: (iso_utc(t) or "—").replace("T", " ").replace("Z", " UTC")
 
@@ -90,10 +95,20 @@ class DossierContext:
     keys: dict[int, str]
     versions: dict[int, str]
     evidence_paths: dict[int, str] = field(default_factory=dict)
+    stems: dict[int, str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, conn: Connection, operator: str, audit_position: str = "") -> DossierContext:
-        exchanges = flagged_exchanges(conn)
+    def build(
+        cls,
+        conn: Connection,
+        operator: str,
+        audit_position: str = "",
+        *,
+        exchanges: ExchangeIndex | None = None,
+        analysis: NetworkAnalysis | None = None,
+    ) -> DossierContext:
+        """``exchanges`` and ``analysis``: the case's, when the caller holds them already."""
+        exchanges = exchanges if exchanges is not None else flagged_exchanges(conn)
         ids = {e.sender_id for e in exchanges if e.sender_id is not None}
         ids |= {p.account_id for e in exchanges for p in e.recipients}
         keys = dict(conn.execute(select(accounts.c.id, accounts.c.key)).all())
@@ -117,12 +132,20 @@ class DossierContext:
             audit_position=audit_position or _audit_label(conn),
             run_id=current_run(conn),
             exchanges=exchanges,
-            analysis=analyse_network(conn, exchanges),
+            analysis=analysis if analysis is not None else analyse_network(conn, exchanges),
             names=display_names(conn, ids),
             keys=keys,
             versions=dict(conn.execute(select(hash_list_versions.c.id, hash_list_versions.c.version)).all()),
             evidence_paths=paths,
         )
+
+    def file_stem(self, account_id: int) -> str:
+        """The name of the account's dossier file, without extension (:func:`file_stems`)."""
+        if not self.stems:
+            # Over every account of the case, so that a name never depends on which are written.
+            by_key = file_stems(self.keys.values())
+            self.stems = {a: by_key[k] for a, k in self.keys.items()}
+        return self.stems.get(account_id) or _stem(f"account #{account_id}", _DIGEST_HEX)
 
     def label(self, account_id: int | None) -> str:
         if account_id is None:
@@ -142,9 +165,10 @@ def _exchange_row(ctx: DossierContext, e: Exchange, account_id: int) -> dict[str
     if sent:
         n = len(e.recipients)
         shown = [ctx.label(p.account_id) for p in e.recipients[: 6 if n <= 6 else 5]]
-        if n > 6:
-            shown.append(f"and {n - 5} other members")
         counterpart = "; ".join(shown) or "(no recipient: saved or unknown)"
+        if n > 6:
+            # In words: "+33" after a list of names reads as a French telephone prefix.
+            counterpart += f" and {n - 5} others"
     else:
         counterpart = ctx.label(e.sender_id)
     me = e.recipient_map.get(account_id)
@@ -407,23 +431,57 @@ def render_html(data: dict[str, Any]) -> str:
     return _env.get_template("dossier.html.j2").render(d=data)
 
 
-def _slug(key: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in key)[:120]
+_READABLE_BYTES = 80
+"""The most bytes of a file name given to the readable part: names hold at most 255 bytes on
+common file systems, and a character of a CJK or emoji name takes three or four."""
+_DIGEST_HEX = 10
+
+
+def _readable(text: str) -> str:
+    out: list[str] = []
+    size = 0
+    for ch in text:
+        c = ch if ch.isalnum() or ch in "-_" else "_"
+        size += len(c.encode("utf-8"))
+        if size > _READABLE_BYTES:
+            break
+        out.append(c)
+    return "".join(out).lstrip("-") or "_"  # a name beginning with "-" reads as an option to a shell tool
+
+
+def _stem(text: str, digits: int) -> str:
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{_readable(text)}-{digest[:digits]}"
+
+
+def file_stems(texts: Iterable[str]) -> dict[str, str]:
+    """A file name (without extension) for each of ``texts`` (account keys, jurisdictions): its
+    letters, digits, ``-`` and ``_`` for a reader, then the first hex digits of its SHA-256.
+
+    The letters alone are not a name: ``telegram:name:Jean Luc``, ``…Jean_Luc`` and ``…Jean/Luc``
+    read the same once ``:``, `` `` and ``/`` are dropped, and long keys once cut. The digest makes
+    the name unique and the same in every production; should two short digests still meet
+    (compared ignoring case, as some file systems do), both names carry the whole digest.
+    """
+    short = {t: _stem(t, _DIGEST_HEX) for t in set(texts)}
+    taken = Counter(s.casefold() for s in short.values())
+    return {t: s if taken[s.casefold()] == 1 else _stem(t, 64) for t, s in short.items()}
 
 
 def write_dossier(
     conn: Connection, account_id: int, out_dir: Path, ctx: DossierContext, *, pdf: bool = True
 ) -> list[Path]:
-    """Write ``<account key>.html`` (and ``.pdf``) under ``out_dir``; return the paths."""
+    """Write the account's dossier, ``<key, readable>-<digest>.html`` (and ``.pdf``), under
+    ``out_dir`` (:func:`file_stems`); return the paths."""
     data = account_dossier(conn, account_id, ctx)
     out_dir.mkdir(parents=True, exist_ok=True)
     html = render_html(data)
-    base = out_dir / _slug(data["account"]["key"])
-    paths = [base.with_suffix(".html")]
+    stem = ctx.file_stem(account_id)
+    paths = [out_dir / f"{stem}.html"]
     paths[0].write_text(html, encoding="utf-8")
     if pdf:
-        write_pdf(html, base.with_suffix(".pdf"))
-        paths.append(base.with_suffix(".pdf"))
+        paths.append(out_dir / f"{stem}.pdf")
+        write_pdf(html, paths[-1])
     return paths
 
 
@@ -452,7 +510,8 @@ def write_all_dossiers(
     """
     with case.engine.connect() as conn:
         ctx = DossierContext.build(conn, operator)
-    ids = account_ids if account_ids is not None else participants(ctx)
+    # An account asked for twice (by key and by name, say) has one dossier, listed once.
+    ids = list(dict.fromkeys(account_ids)) if account_ids is not None else participants(ctx)
     where = case.audit(
         "report.dossiers",
         operator=operator,

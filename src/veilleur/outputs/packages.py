@@ -15,22 +15,24 @@ Like dossiers, nothing here contains media.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select
 
-from veilleur.analysis.jurisdiction import Jurisdiction, jurisdictions
+from veilleur.analysis.jurisdiction import UNKNOWN, Jurisdiction, jurisdictions
 from veilleur.analysis.propagation import media_items, possibly_new_material
 from veilleur.case import Case
+from veilleur.errors import VeilleurError
 from veilleur.matching.results import hits_by_account, hits_by_chat
-from veilleur.outputs.dossier import DossierContext, _env, _slug, participants, write_dossier
+from veilleur.outputs.dossier import DossierContext, _env, file_stems, participants, write_dossier
 from veilleur.outputs.pdf import write_pdf
 from veilleur.outputs.summary import case_summary
 from veilleur.store.schema import hash_list_versions, hash_lists, match_runs
 
-__all__ = ["case_report", "write_packages"]
+__all__ = ["case_report", "folder_names", "write_packages"]
 
 
 def _lists(conn: Connection, run_id: int | None) -> list[dict[str, Any]]:
@@ -46,10 +48,17 @@ def _lists(conn: Connection, run_id: int | None) -> list[dict[str, Any]]:
     return list(out)
 
 
+def folder_names(places: dict[int, Jurisdiction]) -> dict[str, str]:
+    """The folder of each jurisdiction: named like dossiers (:func:`file_stems`), since two labels
+    may differ only by punctuation ("d'Annecy", "d’Annecy") and must not share one index."""
+    return file_stems({j.label for j in places.values()} | {UNKNOWN.label})
+
+
 def case_report(conn: Connection, ctx: DossierContext, places: dict[int, Jurisdiction]) -> dict[str, Any]:
     """The case summary report as plain data."""
     items = media_items(conn)
     new = possibly_new_material(items, ctx.exchanges)
+    folders = folder_names(places)
     rows: list[dict[str, Any]] = []
     for account_id in participants(ctx):
         s = ctx.analysis.accounts.get(account_id)
@@ -57,12 +66,12 @@ def case_report(conn: Connection, ctx: DossierContext, places: dict[int, Jurisdi
         rows.append(
             {
                 "label": ctx.label(account_id),
-                "dossier": _slug(ctx.keys.get(account_id, str(account_id))) + ".html",
-                "folder": _slug(j.label) if j else "unknown",
+                "dossier": ctx.file_stem(account_id) + ".html",
+                "folder": folders[(j or UNKNOWN).label],
                 "roles": ", ".join(s.roles) if s else "",
                 "sent": s.sent if s else 0,
                 "received": s.received if s else 0,
-                "jurisdiction": j.label if j else "unknown",
+                "jurisdiction": (j or UNKNOWN).label,
                 "basis": j.basis if j else "",
             }
         )
@@ -79,7 +88,10 @@ def case_report(conn: Connection, ctx: DossierContext, places: dict[int, Jurisdi
         "by_chat": hits_by_chat(conn, ctx.run_id),
         "by_account": hits_by_account(conn, ctx.run_id),
         "participants": rows,
-        "communities": [sorted(ctx.label(a) for a in c) for c in ctx.analysis.communities],
+        "communities": [
+            {"number": ctx.analysis.accounts[min(c)].community, "members": sorted(ctx.label(a) for a in c)}
+            for c in ctx.analysis.communities
+        ],
         "possibly_new": {
             "items": len(new),
             "by_poster": _count_by(new, ctx),
@@ -97,11 +109,11 @@ def _count_by(items: list[Any], ctx: DossierContext) -> list[tuple[str, int]]:
 
 def _write(html: str, base: Path, pdf: bool) -> list[Path]:
     base.parent.mkdir(parents=True, exist_ok=True)
-    paths = [base.with_suffix(".html")]
+    paths = [base.with_name(base.name + ".html")]
     paths[0].write_text(html, encoding="utf-8")
     if pdf:
-        write_pdf(html, base.with_suffix(".pdf"))
-        paths.append(base.with_suffix(".pdf"))
+        paths.append(base.with_name(base.name + ".pdf"))
+        write_pdf(html, paths[-1])
     return paths
 
 
@@ -124,16 +136,22 @@ def write_packages(case: Case, out_dir: Path, *, operator: str, pdf: bool = True
         paths += _write(
             _env.get_template("case_report.html.j2").render(r=report), out_dir / "case-summary", pdf
         )
+        folders = folder_names(places)
         by_place: dict[str, list[int]] = {}
         for account_id in ids:
             by_place.setdefault(places[account_id].label, []).append(account_id)
         for label, members in sorted(by_place.items()):
-            folder = out_dir / _slug(label)
+            folder = out_dir / folders[label]
             rows = [r for r in report["participants"] if r["jurisdiction"] == label]
             index = _env.get_template("package_index.html.j2").render(r=report, place=label, rows=rows)
             paths += _write(index, folder / "index", False)
             for account_id in members:
                 paths += write_dossier(conn, account_id, folder, ctx, pdf=pdf)
+    # Each file is named once: names are unique by construction (file_stems), and a production that
+    # wrote one file twice would list the same path with only the last content's digest.
+    twice = sorted(str(p) for p, n in Counter(paths).items() if n > 1)
+    if twice:
+        raise VeilleurError(f"files written twice in one package: {', '.join(twice)}", file=str(out_dir))
     manifest = {
         "case": ctx.case_name,
         "generated_at": ctx.generated_at,

@@ -27,6 +27,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 PAGE = 50
+EVIDENCE_SHOWN = 200  # a seized phone's export registers every media file: the rest by kind
+ITEMS_SHOWN = 500
 
 
 def _catalog(request: Request) -> Catalog:
@@ -197,11 +199,17 @@ def overview(request: Request, cid: str) -> Response:
         frame,
         summary=app.summary(s).summary,
         imports=app.imports(s).imports,
-        evidence=app.evidence_list(s).evidence,
+        evidence=app.evidence_list(s, limit=EVIDENCE_SHOWN),
         lists=app.lists(s).lists,
         members=app.members(s).members,
-        audit=app.audit_verify(s),
     )
+
+
+@router.get("/cases/{cid}/audit/verification")
+def audit_verification(request: Request, cid: str) -> Response:
+    """The chain's verification, loaded into the overview after it (the whole log is read)."""
+    s, frame = _case(request, cid)
+    return _page(request, "fragments/verification.html", frame, audit=app.audit_verify(s))
 
 
 @router.get("/cases/{cid}/network")
@@ -211,10 +219,19 @@ def network_page(
     center: str | None = None,
     since: str | None = None,
     until: str | None = None,
+    limit: int = 500,
 ) -> Response:
     s, frame = _case(request, cid)
     s.require("network")  # the drawing's data comes from the API, which logs the view
-    return _page(request, "network.html", frame, center=center or "", since=since or "", until=until or "")
+    return _page(
+        request,
+        "network.html",
+        frame,
+        center=center or "",
+        since=since or "",
+        until=until or "",
+        limit=max(1, min(limit, 5000)),
+    )
 
 
 @router.get("/cases/{cid}/network/edge")
@@ -316,7 +333,7 @@ def reveal(request: Request, cid: str, hit_id: int, reason: Annotated[str, Form(
 @router.get("/cases/{cid}/review/material")
 def material_queue(request: Request, cid: str) -> Response:
     s, frame = _case(request, cid)
-    return _page(request, "material.html", frame, view=app.propagation(s, new_only=True))
+    return _page(request, "material.html", frame, view=app.propagation(s, new_only=True, limit=ITEMS_SHOWN))
 
 
 @router.get("/cases/{cid}/search")

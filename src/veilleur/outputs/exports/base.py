@@ -141,9 +141,13 @@ class ExportFiles:
         return self.conn.execute(select(case_meta.c.value).where(case_meta.c.key == "name")).scalar()
 
     def set_rows(self, name: str, rows: int) -> None:
-        for path, info in self.files:
+        self.set_info(name, rows=rows)
+
+    def set_info(self, name: str, **info: Any) -> None:
+        """Add ``info`` to what the manifest says of file ``name`` (already written)."""
+        for path, known in self.files:
             if path.name == name:
-                info["rows"] = rows
+                known.update(info)
 
     def finish(self, *, notes: list[str] | None = None, **extra: Any) -> list[Path]:
         """Write ``manifest.json`` (last) and return every file written, the manifest last."""

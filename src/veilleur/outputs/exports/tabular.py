@@ -25,8 +25,16 @@ messages is written in bounded memory:
 CSV: UTF-8 without BOM, comma-separated, fields quoted when needed, CRLF line ends, a header row;
 empty for none, ``true``/``false`` for booleans, and a JSON array in a cell for a list of values
 (names, files, lists…). JSON Lines: one JSON object per line, lists as arrays, none as ``null``.
-Values are exported as the case holds them, message text included: a spreadsheet may take a cell
-beginning with ``=``, ``+``, ``-`` or ``@`` for a formula (open CSV files as text).
+
+A spreadsheet takes a cell beginning with ``=``, ``+``, ``-`` or ``@`` for a formula (some strip a
+leading tab or carriage return first), and case text is written by whoever wrote the messages: a
+display name ``=HYPERLINK("http://…","click")`` becomes a live link, ``=WEBSERVICE(…)`` a request
+that can carry the sheet's content out. So by default every CSV text cell beginning with one of
+those characters is written with a leading apostrophe (OWASP's CSV-injection recommendation),
+which spreadsheets show as text and hide; the manifest says so and counts the cells per file.
+``raw=True`` writes the values exactly as the case holds them, for a tool that reads CSV as data.
+Numbers Veilleur writes (ids, offsets, distances) are never changed: ``-5`` is a number, not a
+formula. JSON Lines always hold the values exactly.
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ from veilleur.timefmt import iso_utc
 __all__ = [
     "ACCOUNT_COLUMNS",
     "EXCHANGE_COLUMNS",
+    "FORMULA_START",
     "MATCH_COLUMNS",
     "MESSAGE_COLUMNS",
     "TABLES",
@@ -62,6 +71,7 @@ __all__ = [
     "exchange_rows",
     "match_rows",
     "message_rows",
+    "neutralise",
     "write_csv",
     "write_jsonl",
 ]
@@ -330,6 +340,16 @@ TABLES: dict[str, tuple[tuple[str, ...], RowSource]] = {
 # -- serialisation --------------------------------------------------------------------------------
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read a cell beginning with as the start of a formula (OWASP, CSV
+injection): a tab or carriage return first because some strip it and read what follows."""
+
+
+def neutralise(text: str) -> str:
+    """``text`` with a leading apostrophe if a spreadsheet would take it for a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -340,6 +360,15 @@ def _cell(value: Any) -> str:
     if isinstance(value, (list, dict)):
         return _json(value).decode("utf-8")
     return str(value)
+
+
+def _text_cell(value: Any, raw: bool) -> tuple[str, bool]:
+    """The cell and whether it was neutralised. Only text from the case is: numbers are ours, and a
+    list or mapping cell is JSON, which begins with ``[`` or ``{``."""
+    cell = _cell(value)
+    if raw or not isinstance(value, str) or not cell.startswith(FORMULA_START):
+        return cell, False
+    return neutralise(cell), True
 
 
 def _json(value: Any) -> bytes:
@@ -359,14 +388,20 @@ def _cleaned(value: Any) -> Any:
     return value
 
 
-def _write_csv(f: IO[str], columns: tuple[str, ...], rows: Iterable[Row]) -> int:
+def _write_csv(f: IO[str], columns: tuple[str, ...], rows: Iterable[Row], raw: bool) -> tuple[int, int]:
+    """Write the header and rows; return the rows written and the cells neutralised."""
     w = csv.writer(f, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow(columns)
-    n = 0
+    n = neutralised = 0
     for row in rows:
-        w.writerow([_cell(row[c]) for c in columns])
+        cells = []
+        for c in columns:
+            cell, changed = _text_cell(row[c], raw)
+            cells.append(cell)
+            neutralised += changed
+        w.writerow(cells)
         n += 1
-    return n
+    return n, neutralised
 
 
 def _write_jsonl(f: IO[bytes], columns: tuple[str, ...], rows: Iterable[Row]) -> int:
@@ -387,7 +422,18 @@ _LEFT_OUT = [
 ]
 
 
-def _write(conn: Connection, out_dir: Path, run_id: int | None, fmt: str) -> list[Path]:
+_NEUTRALISED = (
+    "formula cells: text cells beginning with = + - @, a tab or a carriage return are written with a "
+    "leading apostrophe so that a spreadsheet shows them as text (files[].neutralised_cells counts "
+    "them); remove it to read the value as the case holds it, or export again with raw values"
+)
+_RAW = (
+    "formula cells: values are written exactly as the case holds them; a spreadsheet may run a cell "
+    "beginning with = + - @ as a formula: import the files as text rather than opening them"
+)
+
+
+def _write(conn: Connection, out_dir: Path, run_id: int | None, fmt: str, raw: bool = False) -> list[Path]:
     run_id = resolve_run(conn, run_id)
     description = (
         "Accounts, messages, exchanges of flagged media and matches, as RFC 4180 CSV"
@@ -401,21 +447,31 @@ def _write(conn: Connection, out_dir: Path, run_id: int | None, fmt: str) -> lis
         name = f"{table}.{fmt}"
         if fmt == "csv":
             with out.text(name) as t:
-                n = _write_csv(t, columns, rows)
+                n, neutralised = _write_csv(t, columns, rows, raw)
+            out.set_info(name, rows=n, neutralised_cells=neutralised)
         else:
             with out.binary(name) as b:
                 n = _write_jsonl(b, columns, rows)
-        out.set_rows(name, n)
+            out.set_rows(name, n)
+    notes = [f"exchanges: {len(exchanges)} messages carrying flagged media"]
+    extra: dict[str, Any] = {}
+    if fmt == "csv":
+        notes.append(_RAW if raw else _NEUTRALISED)
+        extra["formula_cells"] = "raw" if raw else "neutralised"
     return out.finish(
         left_out=_LEFT_OUT,
-        notes=[f"exchanges: {len(exchanges)} messages carrying flagged media"],
+        notes=notes,
         columns={table: list(columns) for table, (columns, _) in TABLES.items()},
+        **extra,
     )
 
 
-def write_csv(conn: Connection, out_dir: Path, *, run_id: int | None = None) -> list[Path]:
-    """``accounts.csv``, ``messages.csv``, ``exchanges.csv``, ``matches.csv`` and the manifest."""
-    return _write(conn, out_dir, run_id, "csv")
+def write_csv(conn: Connection, out_dir: Path, *, run_id: int | None = None, raw: bool = False) -> list[Path]:
+    """``accounts.csv``, ``messages.csv``, ``exchanges.csv``, ``matches.csv`` and the manifest.
+
+    Text cells a spreadsheet would run as a formula get a leading apostrophe unless ``raw``
+    (module doc)."""
+    return _write(conn, out_dir, run_id, "csv", raw)
 
 
 def write_jsonl(conn: Connection, out_dir: Path, *, run_id: int | None = None) -> list[Path]:
