@@ -190,7 +190,6 @@ def _cli(folder: Path, top: str, home: Path) -> dict[str, float]:
     questions = {
         "summary": ["summary"],
         "network of the top account": ["network", top],
-        "exchanges of the top account": ["exchanges", "--account", top, "--json"],
         "roles": ["roles"],
         "possibly new material": ["propagation", "--new"],
         "search": ["search", "photo"],

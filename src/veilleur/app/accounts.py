@@ -166,7 +166,7 @@ class Preferences:
 
 
 def preferences(inst: Installation, user: str) -> Preferences:
-    with inst.engine.connect() as conn:
+    with inst.reader.connect() as conn:
         r = conn.execute(select(preferences_table).where(preferences_table.c.user_name == user)).first()
     return Preferences(r.language, r.timezone) if r is not None else Preferences()
 
@@ -295,7 +295,7 @@ def log_event(
 
 def events(inst: Installation, *, limit: int = 200) -> list[Event]:
     """The latest events, newest first."""
-    with inst.engine.connect() as conn:
+    with inst.reader.connect() as conn:
         rows = conn.execute(
             select(installation_events).order_by(installation_events.c.seq.desc()).limit(limit)
         ).all()
@@ -308,7 +308,7 @@ def events(inst: Installation, *, limit: int = 200) -> list[Event]:
 def verify_events(inst: Installation) -> int | None:
     """The sequence number of the first event whose chain does not hold, or None when all do."""
     prev = "0" * 64
-    with inst.engine.connect() as conn:
+    with inst.reader.connect() as conn:
         for r in conn.execute(select(installation_events).order_by(installation_events.c.seq)):
             if r.prev_hash != prev or r.hash != _event_hash(
                 prev, r.at, r.action, r.actor, r.subject, r.details
@@ -398,7 +398,7 @@ def check_password(
     with inst.engine.begin() as conn:
         locked = _recent_failures(conn, user) >= MAX_FAILURES
         row = conn.execute(select(credentials).where(credentials.c.user_name == user)).first()
-        known = inst.user(user) if row is not None else None
+        known = inst.user(user, conn) if row is not None else None
         ok = False
         why = "locked" if locked else "wrong"
         if not locked:
@@ -481,7 +481,7 @@ def web_session(inst: Installation, token: str | None) -> WebSession | None:
     if not token:
         return None
     now = _now()
-    with inst.engine.begin() as conn:
+    with inst.reader.connect() as conn:  # every request asks: a read, a write only once a minute
         r = conn.execute(select(web_sessions).where(web_sessions.c.token_sha256 == _sha(token))).first()
         if r is None or r.revoked_at is not None:
             return None
@@ -489,10 +489,11 @@ def web_session(inst: Installation, token: str | None) -> WebSession | None:
         seen = datetime.strptime(r.last_seen_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         if now - seen > timedelta(hours=IDLE_HOURS) or now - created > timedelta(hours=MAX_HOURS):
             return None
-        u = inst.user(r.user_name)
+        u = inst.user(r.user_name, conn)
         if u is None or u.disabled:
             return None
-        if now - seen > timedelta(minutes=1):  # note use without a write per request
+    if now - seen > timedelta(minutes=1):
+        with inst.engine.begin() as conn:
             conn.execute(update(web_sessions).where(web_sessions.c.id == r.id).values(last_seen_at=_iso(now)))
     return _session(r)
 
@@ -502,7 +503,7 @@ def sessions_of(inst: Installation, user: str | None = None) -> list[WebSession]
     q = select(web_sessions).where(web_sessions.c.revoked_at.is_(None)).order_by(web_sessions.c.id.desc())
     if user is not None:
         q = q.where(web_sessions.c.user_name == user)
-    with inst.engine.connect() as conn:
+    with inst.reader.connect() as conn:
         return [_session(r) for r in conn.execute(q)]
 
 
@@ -510,7 +511,7 @@ def revoke_session(inst: Installation, session_id: int, *, by: str) -> None:
     """End a session: its own user or an administrator may."""
     with inst.engine.begin() as conn:
         owner = conn.execute(select(web_sessions.c.user_name).where(web_sessions.c.id == session_id)).scalar()
-        if owner is None or (owner != by and not inst.is_admin(by)):
+        if owner is None or (owner != by and not inst.is_admin(by, conn)):
             raise NotFound(f"no session {session_id} of yours")
         conn.execute(
             update(web_sessions)
@@ -574,7 +575,7 @@ def issue_token(inst: Installation, user: str, label: str, *, by: str) -> str:
 
 
 def tokens_of(inst: Installation, user: str) -> list[ApiToken]:
-    with inst.engine.connect() as conn:
+    with inst.reader.connect() as conn:
         rows = conn.execute(
             select(api_tokens)
             .where(api_tokens.c.user_name == user, api_tokens.c.revoked_at.is_(None))
@@ -586,7 +587,7 @@ def tokens_of(inst: Installation, user: str) -> list[ApiToken]:
 def revoke_token(inst: Installation, token_id: int, *, by: str) -> None:
     with inst.engine.begin() as conn:
         owner = conn.execute(select(api_tokens.c.user_name).where(api_tokens.c.id == token_id)).scalar()
-        if owner is None or (owner != by and not inst.is_admin(by)):
+        if owner is None or (owner != by and not inst.is_admin(by, conn)):
             raise NotFound(f"no token {token_id} of yours")
         conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=_iso(_now())))
         _log(conn, "token.revoke", actor=by, subject=f"token:{token_id}", details={"user": owner})
@@ -596,14 +597,18 @@ def token_user(inst: Installation, token: str) -> User | None:
     """The user an API token acts as, or None (unknown, revoked, or the user disabled)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    with inst.engine.begin() as conn:
+    with inst.reader.connect() as conn:
         r = conn.execute(
             select(api_tokens).where(
                 and_(api_tokens.c.token_sha256 == _sha(token), api_tokens.c.revoked_at.is_(None))
             )
         ).first()
-        if r is None:
-            return None
-        conn.execute(update(api_tokens).where(api_tokens.c.id == r.id).values(last_used_at=_iso(_now())))
+    if r is None:
+        return None
+    if r.last_used_at is None or _now() - datetime.strptime(r.last_used_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=UTC
+    ) > timedelta(minutes=1):
+        with inst.engine.begin() as conn:
+            conn.execute(update(api_tokens).where(api_tokens.c.id == r.id).values(last_used_at=_iso(_now())))
     u = inst.user(r.user_name)
     return None if u is None or u.disabled else u

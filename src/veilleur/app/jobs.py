@@ -226,7 +226,7 @@ def _installation(session: CaseSession) -> Installation:
 
 
 def _get(inst: Installation, job_id: int) -> Job:
-    with inst.engine.connect() as conn:
+    with inst.reader.connect() as conn:
         r = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
     if r is None:
         raise NotFound(f"no job {job_id}")
@@ -236,7 +236,7 @@ def _get(inst: Installation, job_id: int) -> Job:
 def jobs_of(session: CaseSession, *, limit: int = 50) -> list[Job]:
     """The case's jobs, newest first (a member of the case sees them all)."""
     session.require("summary")
-    with _installation(session).engine.connect() as conn:
+    with _installation(session).reader.connect() as conn:
         rows = conn.execute(
             select(jobs)
             .where(jobs.c.case_path == str(session.case.root.resolve()))

@@ -41,6 +41,10 @@ from veilleur.timefmt import iso_utc, parse_window
 
 __all__ = ["exchange_graph", "exchanges", "network", "propagation", "roles", "timeline"]
 
+GRAPH_EDGES = 20_000
+"""Edges drawn at most (the most exchanges first): a group of two thousand members who all
+received one file is a million edges, more than a browser can draw or a reader can read."""
+
 GRAPH_LIMIT = 500
 """Accounts drawn at most at once: past it the best-connected are drawn and the rest counted,
 so a case of thousands of accounts stays responsive (graphs of peers that do not cap fail there)."""
@@ -298,6 +302,7 @@ def _graph(
     at = case_layout(session, conn) if who is None and lo is None and hi is None else layout(sub)
     keys = account_keys(conn, set(keep))
     names = display_names(conn, set(keep))
+    edges = sorted(sub.edges(data=True), key=lambda e: (-e[2]["weight"], e[0], e[1]))
     return GraphView(
         who.key if who else None,
         depth,
@@ -306,6 +311,7 @@ def _graph(
         total_nodes,
         total_edges,
         len(keep) < total_nodes,
+        len(edges) > GRAPH_EDGES,
         [
             GraphNode(
                 keys[a],
@@ -321,6 +327,6 @@ def _graph(
         ],
         [
             GraphEdge(keys[u], keys[v], d["weight"], d["private"], d["group"])
-            for u, v, d in sub.edges(data=True)
+            for u, v, d in edges[:GRAPH_EDGES]
         ],
     )

@@ -751,7 +751,8 @@ class GraphView:
     until_utc: str | None
     total_accounts: int
     total_edges: int
-    truncated: bool
+    truncated: bool  # fewer accounts drawn than the network holds
+    edges_truncated: bool  # only the strongest edges between the drawn accounts
     nodes: list[GraphNode]
     edges: list[GraphEdge]
 

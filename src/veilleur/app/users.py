@@ -14,8 +14,22 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Boolean, Column, Engine, MetaData, String, Table, func, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from veilleur.errors import NotFound, VeilleurError
 from veilleur.store.engine import make_engine
@@ -52,6 +66,23 @@ class User:
     created_by: str
 
 
+def _write_locks_first(engine: Engine) -> None:
+    """Every transaction on the installation store takes SQLite's write lock when it begins.
+
+    A web server signs in many users at once, each sign-in a small read-then-write transaction;
+    begun deferred, two of them can each hold a read lock and wait for the other's to write
+    ("database is locked" at once, whatever the timeout). Begun IMMEDIATE, they queue instead."""
+
+    @event.listens_for(engine, "connect")
+    def _manual(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver's own BEGIN is replaced by the one below
+        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+
+    @event.listens_for(engine, "begin")
+    def _immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def installation_home() -> Path:
     """``VEILLEUR_HOME``, else ``$XDG_DATA_HOME/veilleur``, else ``~/.local/share/veilleur``."""
     if os.environ.get("VEILLEUR_HOME"):
@@ -66,33 +97,51 @@ class Installation:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._engine: Engine | None = None
+        self._reader: Engine | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
             self.root.mkdir(parents=True, exist_ok=True)
             self._engine = make_engine(f"sqlite:///{(self.root / INSTALLATION_FILE).resolve()}")
+            _write_locks_first(self._engine)
             import veilleur.app.accounts  # noqa: F401  (its tables are part of the store)
 
             METADATA.create_all(self._engine)  # tables created once; nothing to migrate yet
         return self._engine
 
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+    @property
+    def reader(self) -> Engine:
+        """An engine for reads only: its transactions begin deferred, so readers do not queue for
+        the write lock that every transaction of :attr:`engine` takes (WAL lets them run beside a
+        writer)."""
+        if self._reader is None:
+            self.engine  # noqa: B018  (creates the store and its tables first)
+            self._reader = make_engine(f"sqlite:///{(self.root / INSTALLATION_FILE).resolve()}")
+        return self._reader
 
-    def user(self, name: str) -> User | None:
-        with self.engine.connect() as conn:
+    def close(self) -> None:
+        for e in (self._engine, self._reader):
+            if e is not None:
+                e.dispose()
+        self._engine = self._reader = None
+
+    def user(self, name: str, conn: Connection | None = None) -> User | None:
+        """The user ``name``; ``conn``: inside a transaction already open on the store (a second
+        connection would wait for that transaction's lock)."""
+        if conn is not None:
             r = conn.execute(select(users).where(users.c.name == name)).first()
+        else:
+            with self.reader.connect() as own:
+                r = own.execute(select(users).where(users.c.name == name)).first()
         return None if r is None else User(**r._mapping)
 
     def users(self) -> list[User]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [User(**r._mapping) for r in conn.execute(select(users).order_by(users.c.name))]
 
-    def is_admin(self, name: str) -> bool:
-        u = self.user(name)
+    def is_admin(self, name: str, conn: Connection | None = None) -> bool:
+        u = self.user(name, conn)
         return u is not None and u.is_admin and not u.disabled
 
     def add(self, name: str, *, display_name: str | None, admin: bool, by: str) -> User:

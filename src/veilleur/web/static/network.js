@@ -90,6 +90,7 @@ async function draw() {
   status.textContent =
     `${data.nodes.length} of ${data.total_accounts} accounts, ${data.edges.length} edges` +
     (data.truncated ? " (capped: the best-connected are drawn; narrow the window or centre on an account)" : "") +
+    (data.edges_truncated ? ` (the ${data.edges.length} strongest of ${data.total_edges} edges)` : "") +
     ` · drawn in ${ms} ms`;
   window.veilleurNetwork = { renderer, graph }; // for the browser tests to find what is drawn
   container.dataset.center = data.center || "";
