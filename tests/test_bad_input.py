@@ -29,6 +29,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 import veilleur.ingest.importer as importer
+from nohang import make_fifo, make_socket, no_hang
 from veilleur import cli
 from veilleur.case import Case, init_case
 from veilleur.custody.evidence import verify
@@ -44,7 +45,7 @@ from veilleur.demo.tdesktop_json import (
     Peer,
     Photo,
 )
-from veilleur.errors import BadInput, CaseError, UnsafeInput, VeilleurError
+from veilleur.errors import BadInput, CaseError, NotRegularFile, UnsafeInput, VeilleurError
 from veilleur.ingest.importer import ImportOptions, ImportResult, import_export
 from veilleur.model.records import MessageRecord, SourceRecord
 from veilleur.sources import container as container_mod
@@ -55,6 +56,7 @@ from veilleur.store.schema import (
     accounts,
     chat_imports,
     chats,
+    custody_events,
     evidence,
     exporter_records,
     import_log,
@@ -1259,3 +1261,464 @@ def test_a_second_import_at_the_same_time_is_refused_and_a_dead_holder_frees_the
         other.kill()  # as a crash would: the operating system (or PostgreSQL) drops the lock
         other.wait()
     assert run(stored.case, folder).status == "complete"
+
+
+# ---------------------------------------------------------------------------------------------
+# Only regular files are read: a FIFO, socket or device is refused with its path, never waited on
+
+
+def test_a_fifo_given_as_the_export_is_refused_unread(stored: Stored, tmp_path: Path) -> None:
+    before = table_counts(stored.case)
+    for name in ("ChatExport_2026-03-01.zip", "result.json", "messages.html", "export"):
+        fifo = make_fifo(tmp_path / name)
+        with no_hang(), pytest.raises(NotRegularFile) as info:
+            run(stored.case, fifo)
+        assert info.value.file == str(fifo) and "FIFO" in info.value.message, info.value
+        assert isinstance(info.value, UnsafeInput)
+    assert table_counts(stored.case) == before  # refused before anything was registered
+    assert_intact(stored)
+
+
+@pytest.mark.parametrize("rel", ["result.json", "messages2.html", "chats/chat_01/messages.html"])
+def test_a_fifo_standing_for_a_file_the_import_parses_refuses_the_export(
+    stored: Stored, tmp_path: Path, rel: str
+) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, n=5)
+    (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+    fifo = make_fifo(folder / rel)
+    before = table_counts(stored.case)
+    with no_hang(), pytest.raises(NotRegularFile) as info:
+        run(stored.case, folder)
+    assert info.value.file == str(fifo.resolve()) and "FIFO" in info.value.message, info.value
+    assert table_counts(stored.case) == before
+    assert_intact(stored)
+
+
+def test_a_fifo_or_a_socket_standing_for_a_media_file_costs_that_file_only(
+    stored: Stored, tmp_path: Path
+) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, chat_id=778, n=25)  # photos on messages 3, 13 and 23
+    fifo = make_fifo(folder / "photos" / "photo_13@14-11-2023_23-00-00.jpg")
+    sock = make_socket(folder / "photos" / "photo_23@14-11-2023_23-00-00.jpg")
+    try:
+        with no_hang():
+            result = run(stored.case, folder)
+    finally:
+        sock.close()
+    assert result.status == "complete" and result.report["counters"]["messages"] == 25
+    c = result.report["counters"]
+    assert (c["media_present"], c["media_unsafe"]) == (1, 2)
+    rows = q(
+        stored.case,
+        select(messages.c.message_id, media.c.relpath, media.c.present, media.c.issue)
+        .join(media, media.c.message_pk == messages.c.id)
+        .where(messages.c.first_import_id == result.import_id)
+        .order_by(messages.c.message_id),
+    )
+    assert [(r.message_id, r.present, r.issue) for r in rows] == [
+        (3, True, None),
+        (13, False, "unsafe_path"),
+        (23, False, "unsafe_path"),
+    ]
+    notes = {
+        w["message"].split(":")[0]: w for w in result.report["warnings"] if w["code"] == "unsafe_media_path"
+    }
+    assert set(notes) == {"message 13", "message 23"}
+    assert "photo_13@14-11-2023_23-00-00.jpg" in notes["message 13"]["message"]
+    assert "FIFO" in notes["message 13"]["message"] and "socket" in notes["message 23"]["message"]
+    assert all(n["file"] == "result.json" for n in notes.values())
+    registered = {r.original_path for r in q(stored.case, select(evidence.c.original_path))}
+    assert not registered & {str(fifo), str(folder / "photos" / "photo_23@14-11-2023_23-00-00.jpg")}
+    assert_intact(stored)
+
+
+def test_evidence_verify_refuses_a_fifo_or_a_device_where_evidence_was(
+    stored: Stored, tmp_path: Path
+) -> None:
+    case = stored.case
+    photos = sorted((tmp_path / "good_export" / "photos").iterdir())
+    assert len(photos) == 2
+    make_fifo(photos[0])
+    photos[1].unlink()
+    os.symlink("/dev/zero", photos[1])  # read to its end, it never ends
+    with no_hang(), case.engine.begin() as conn:
+        status = {v.original_path: (v.status, v.found) for v in verify(conn, OPERATOR)}
+    assert status[str(photos[0])] == ("changed", None)
+    assert status[str(photos[1])] == ("changed", None)
+    assert [s for s, _ in status.values()].count("unchanged") == 1  # result.json
+    details = {
+        r.original_path: r.detail
+        for r in q(
+            case,
+            select(evidence.c.original_path, custody_events.c.detail)
+            .join(custody_events, custody_events.c.evidence_id == evidence.c.id)
+            .where(custody_events.c.event == "changed"),
+        )
+    }
+    assert "FIFO" in details[str(photos[0])] and "not a regular file" in details[str(photos[0])]
+    assert "character device" in details[str(photos[1])]
+
+    args = ["--case", str(case.root), "--operator", OPERATOR, "evidence", "verify"]
+    with no_hang():
+        bad = CliRunner().invoke(cli.cli, args)
+    assert bad.exit_code == 1, bad.output
+    assert bad.output.count("CHANGED") == 2 and "3 evidence files checked, 2 changed or missing" in bad.output
+
+
+def test_cli_import_of_a_fifo_is_one_line_naming_it(case: Case, tmp_path: Path) -> None:
+    fifo = make_fifo(tmp_path / "export.zip")
+    args = ["--case", str(case.root), "--operator", OPERATOR, "import", str(fifo)]
+    with no_hang():
+        res = CliRunner().invoke(cli.cli, args)
+    assert res.exit_code == 3 and isinstance(res.exception, SystemExit), (res.exception, res.output)
+    assert str(fifo) in res.output and "FIFO" in res.output and "Traceback" not in res.output
+
+
+# ---------------------------------------------------------------------------------------------
+# Zips: counted before their directory is parsed; encrypted and corrupt ones named
+
+
+def _end_record(data: bytes) -> tuple[int, int, int]:
+    """(position, central directory size, offset) of a zip written by zipfile (no comment)."""
+    at = len(data) - 22
+    assert data[at : at + 4] == b"PK\x05\x06"
+    size, offset = struct.unpack("<LL", data[at + 12 : at + 20])
+    return at, size, offset
+
+
+def _declare_members(archive: Path, declared: int, *, break_second_entry: bool = False) -> None:
+    """Rewrite the end record to declare ``declared`` members (in a ZIP64 record beyond 65,535).
+
+    ``break_second_entry`` damages the second central-directory entry: parsing the whole
+    directory would then fail on it, so a refusal that names the count came before any parsing.
+    """
+    data = bytearray(archive.read_bytes())
+    at, size, offset = _end_record(bytes(data))
+    if break_second_entry:
+        first_len = 46 + sum(struct.unpack("<3H", data[offset + 28 : offset + 34]))
+        data[offset + first_len : offset + first_len + 4] = b"PK\x00\x00"
+    body = bytes(data[:at])
+    if declared <= 0xFFFF:
+        end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, declared, declared, size, offset, 0)
+        archive.write_bytes(body + end)
+        return
+    zip64 = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, declared, declared, size, offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(body), 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, size, offset, 0)
+    archive.write_bytes(body + zip64 + locator + end)
+
+
+def test_a_zip_declaring_more_members_than_allowed_is_refused_before_its_directory_is_parsed(
+    stored: Stored, tmp_path: Path, no_parsing: None
+) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, n=5)
+    archive = zip_folder(folder, tmp_path / "many.zip")
+    assert container_mod.MAX_ZIP_MEMBERS == 5_000_000
+    _declare_members(archive, 6_000_000, break_second_entry=True)
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(archive)  # what a full parse of this directory meets: the damage
+    before = table_counts(stored.case)
+    with pytest.raises(UnsafeInput) as info:
+        run(stored.case, archive)
+    err = info.value
+    assert err.file == str(archive) and "declares 6,000,000 members, more than 5,000,000" in err.message
+    assert table_counts(stored.case) == before
+    assert_intact(stored)
+
+
+def _many_members(dest: Path, n: int) -> Path:
+    folder = dest.with_suffix("")
+    write_export(folder, n=3)
+
+    def add(zf: zipfile.ZipFile) -> None:
+        for i in range(n):
+            zf.writestr(f"{PREFIX}files/note_{i:03}.txt", b"x")
+
+    return zip_folder(folder, dest, extra=add)
+
+
+def test_a_zip_holding_more_members_than_its_end_record_declares_is_counted(
+    stored: Stored, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(container_mod, "MAX_ZIP_MEMBERS", 20)
+    honest = _many_members(tmp_path / "honest.zip", 30)  # 33: the folder, result.json, a photo
+    before = table_counts(stored.case)
+    with pytest.raises(UnsafeInput, match="declares 33 members, more than 20"):
+        run(stored.case, honest)
+    lying = _many_members(tmp_path / "lying.zip", 30)
+    _declare_members(lying, 2)  # zipfile would parse all 33 entries whatever this says
+    assert len(zipfile.ZipFile(lying).infolist()) == 33
+    with pytest.raises(UnsafeInput) as info:
+        run(stored.case, lying)
+    assert info.value.file == str(lying)
+    assert "holds more than 20 members (its end record declares 2)" in info.value.message
+    assert table_counts(stored.case) == before
+    monkeypatch.setattr(container_mod, "MAX_ZIP_MEMBERS", 33)
+    assert run(stored.case, lying).status == "complete"  # at the limit, the same zip is read
+    assert_intact(stored)
+
+
+def _crc_table() -> list[int]:
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+def zipcrypto(data: bytes, password: bytes, crc: int) -> bytes:
+    """Traditional PKWARE encryption (APPNOTE 6.1), as ``zip -e`` writes it."""
+    table = _crc_table()
+    keys = [0x12345678, 0x23456789, 0x34567890]
+
+    def update(b: int) -> None:
+        keys[0] = (keys[0] >> 8) ^ table[(keys[0] ^ b) & 0xFF]
+        keys[1] = ((keys[1] + (keys[0] & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        keys[2] = (keys[2] >> 8) ^ table[(keys[2] ^ (keys[1] >> 24)) & 0xFF]
+
+    for b in password:
+        update(b)
+    out = bytearray()
+    for p in random.Random(5).randbytes(11) + bytes([crc >> 24]) + data:
+        t = (keys[2] | 2) & 0xFFFF
+        out.append(p ^ (((t * (t ^ 1)) >> 8) & 0xFF))
+        update(p)
+    return bytes(out)
+
+
+def raw_zip(
+    dest: Path, members: dict[str, bytes], *, password: bytes, encrypted: Callable[[str], bool]
+) -> Path:
+    """A zip written byte by byte (stored members), those ``encrypted`` says with ZipCrypto."""
+    out = bytearray()
+    central = bytearray()
+    for name, data in members.items():
+        crc = zlib.crc32(data)
+        secret = encrypted(name)
+        body = zipcrypto(data, password, crc) if secret else data
+        flags = 0x800 | (0x1 if secret else 0)
+        raw_name = name.encode()
+        offset = len(out)
+        sizes = (crc, len(body), len(data), len(raw_name), 0)
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, 0, 0, 0x21, *sizes) + raw_name + body
+        entry = (*sizes, 0, 0, 0, 0o100644 << 16, offset)
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, 0, 0, 0x21, *entry) + raw_name
+    n = len(members)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, len(central), len(out), 0)
+    dest.write_bytes(bytes(out + central + end))
+    return dest
+
+
+def _export_members(folder: Path) -> dict[str, bytes]:
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {PREFIX + p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
+
+
+def test_an_encrypted_zip_is_refused_naming_it(stored: Stored, tmp_path: Path, no_parsing: None) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, n=5)
+    members = _export_members(folder)
+    archive = raw_zip(tmp_path / "locked.zip", members, password=b"s3cret", encrypted=lambda _n: True)
+    with zipfile.ZipFile(archive) as zf:  # a genuine encrypted zip: it reads with its password
+        assert zf.read(PREFIX + "result.json", pwd=b"s3cret") == members[PREFIX + "result.json"]
+    before = table_counts(stored.case)
+    with pytest.raises(BadInput) as info:
+        run(stored.case, archive)
+    err = info.value
+    assert err.file == f"{archive}!{PREFIX}result.json"
+    assert "encrypted (password-protected) zip" in err.message
+    assert table_counts(stored.case) == before
+    assert_intact(stored)
+
+
+def test_an_encrypted_media_member_costs_that_file_only(stored: Stored, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, chat_id=779, n=15)
+    member = PREFIX + "photos/photo_13@14-11-2023_23-00-00.jpg"
+    archive = raw_zip(
+        tmp_path / "half.zip", _export_members(folder), password=b"pw", encrypted=lambda n: n == member
+    )
+    result = run(stored.case, archive)
+    assert result.status == "complete" and result.report["counters"]["messages"] == 15
+    assert result.report["counters"]["media_present"] == 1
+    notes = [w for w in result.report["warnings"] if w["code"] == "unreadable_media"]
+    assert len(notes) == 1 and "message 13" in notes[0]["message"] and "encrypted" in notes[0]["message"]
+    assert f"{archive}!{member}" in notes[0]["message"]
+    with stored.case.engine.begin() as conn:
+        assert {v.status for v in verify(conn, OPERATOR)} == {"unchanged"}
+    assert_intact(stored)
+
+
+def _corrupt(data: bytes, how: str) -> bytes:
+    at, size, offset = _end_record(data)
+    b = bytearray(data)
+    if how == "cut_in_directory":
+        return data[: offset + size // 2]
+    if how == "directory_past_the_end":
+        b[at + 16 : at + 20] = struct.pack("<L", len(data) + 1000)
+        b[at + 12 : at + 16] = struct.pack("<L", size)
+    elif how == "entry_signature":
+        b[offset : offset + 4] = b"PK\x09\x09"
+    elif how == "utf8_name_not_utf8":
+        flags = struct.unpack("<H", b[offset + 8 : offset + 10])[0]
+        b[offset + 8 : offset + 10] = struct.pack("<H", flags | 0x800)
+        b[offset + 46] = 0xFF
+    elif how == "split_archive":
+        b[at + 4 : at + 6] = struct.pack("<H", 1)
+    elif how == "unknown_method":  # Deflate64 (9), which zipfile does not read
+        first = struct.unpack("<L", b[offset + 42 : offset + 46])[0]
+        for pos in (offset + 10, first + 8):
+            b[pos : pos + 2] = struct.pack("<H", 9)
+    elif how == "zip64_record_garbage":
+        zip64 = b"PK\x06\x06" + bytes(52)
+        locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, at, 1)
+        return bytes(b[:at]) + zip64 + locator + bytes(b[at:])
+    return bytes(b)
+
+
+CORRUPT = [
+    "cut_in_directory",
+    "directory_past_the_end",
+    "entry_signature",
+    "utf8_name_not_utf8",
+    "split_archive",
+    "unknown_method",
+    "zip64_record_garbage",
+]
+
+
+def _read_all(path: Path) -> None:
+    c = container_mod.open_container(path)
+    try:
+        for rel in c.files():
+            with c.open(rel) as f:
+                f.read()
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("how", CORRUPT)
+def test_a_corrupt_zip_is_a_clear_error_naming_it(tmp_path: Path, how: str) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, n=5)
+    archive = tmp_path / "damaged.zip"
+    members = {PREFIX + "result.json": (folder / "result.json").read_bytes()}
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    archive.write_bytes(_corrupt(archive.read_bytes(), how))
+    with pytest.raises(BadInput) as info:
+        _read_all(archive)
+    err = info.value
+    assert err.file is not None and err.file.startswith(str(archive)), err
+    assert "zip" in err.message, err
+
+
+def test_randomly_damaged_zips_are_read_or_refused_never_a_traceback(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, n=8)
+    good = zip_folder(folder, tmp_path / "good.zip")
+    data = good.read_bytes()
+    _at, _size, offset = _end_record(data)
+    rng = random.Random(12)
+    outcomes: Counter[str] = Counter()
+    for i in range(150):
+        b = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randrange(offset, len(b))  # the central directory and the end record
+            b[pos] = rng.randrange(256)
+        path = tmp_path / f"fuzz_{i}.zip"
+        path.write_bytes(bytes(b))
+        try:
+            _read_all(path)
+            outcomes["read"] += 1
+        except BadInput as e:
+            assert e.file is not None and e.file.startswith(str(path)), e
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 20, outcomes
+
+
+# ---------------------------------------------------------------------------------------------
+# Folder exports: symbolic link loops and over-long names
+
+
+def test_symbolic_link_loops_in_a_folder_export(stored: Stored, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, chat_id=780, n=10, photos={4: "photos/loop_a.jpg"})
+    os.symlink("loop_b.jpg", folder / "photos" / "loop_a.jpg")
+    os.symlink("loop_a.jpg", folder / "photos" / "loop_b.jpg")
+    os.symlink("self", folder / "photos" / "self")  # a folder link to itself: never walked into
+    result = run(stored.case, folder)
+    assert result.status == "complete" and result.report["counters"]["media_unsafe"] == 1
+    notes = [w for w in result.report["warnings"] if w["code"] == "unsafe_media_path"]
+    assert len(notes) == 1 and "message 4" in notes[0]["message"]
+    assert "loop of symbolic links" in notes[0]["message"]
+
+    other = tmp_path / "looped"
+    write_export(other, chat_id=781, n=3)
+    (other / "result.json").unlink()
+    os.symlink("result.json", other / "result.json")
+    with pytest.raises(NotRegularFile, match=r"result\.json is a loop of symbolic links") as info:
+        run(stored.case, other)
+    assert info.value.file == str((other / "result.json").absolute())
+
+    paged = tmp_path / "paged"
+    write_export(paged, chat_id=784, n=3)
+    os.symlink("messages3.html", paged / "messages2.html")
+    os.symlink("messages2.html", paged / "messages3.html")
+    with pytest.raises(UnsafeInput, match=r"'messages2\.html' is a loop of symbolic links") as info:
+        run(stored.case, paged)
+    assert info.value.file == str(paged)
+    assert_intact(stored)
+
+
+def test_an_over_long_media_name_is_said_to_be_one(stored: Stored, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    long_name = "photos/" + "é" * 150 + ".jpg"  # 300 bytes in UTF-8: more than a name may hold
+    deep = "/".join(["dossier"] * 600) + "/photo.jpg"  # over PATH_MAX once under the export
+    write_export(folder, chat_id=782, n=10, photos={4: long_name, 5: deep})
+    result = run(stored.case, folder)
+    assert result.status == "complete" and result.report["counters"]["messages"] == 10
+    notes = {
+        w["message"].split(":")[0]: w["message"]
+        for w in result.report["warnings"]
+        if w["code"] == "unreadable_media"
+    }
+    assert set(notes) == {"message 4", "message 5"}
+    assert "a name of 304 bytes" in notes["message 4"] and "255" in notes["message 4"]
+    assert "longer than the 4096" in notes["message 5"]
+    assert all(len(n) < 600 for n in notes.values())  # the name is shown shortened
+    rows = q(
+        stored.case,
+        select(messages.c.message_id, media.c.issue)
+        .join(media, media.c.message_pk == messages.c.id)
+        .where(messages.c.first_import_id == result.import_id, messages.c.message_id.in_([4, 5])),
+    )
+    assert {r.message_id: r.issue for r in rows} == {4: "unreadable", 5: "unreadable"}
+    assert_intact(stored)
+
+
+def test_a_folder_nested_past_the_path_limit_is_an_error_not_a_silent_skip(
+    stored: Stored, tmp_path: Path
+) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, chat_id=783, n=3)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        for _ in range(24):  # 24 names of 200 bytes: past PATH_MAX, reachable only step by step
+            os.mkdir("d" * 200, dir_fd=fd)
+            inner = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        os.close(os.open("messages2.html", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
+    with pytest.raises(BadInput, match="cannot be listed") as info:
+        run(stored.case, folder)
+    assert info.value.file is not None and info.value.file.startswith(str(folder.resolve()))
+    assert_intact(stored)

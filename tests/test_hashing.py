@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import struct
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -25,6 +26,7 @@ from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageOps
 from sqlalchemy import func, select
 
+from nohang import make_fifo, no_hang
 from veilleur.case import Case, init_case
 from veilleur.cli import cli
 from veilleur.custody.evidence import register_member, register_path
@@ -554,3 +556,113 @@ def test_other_libraries_cannot_make_truncated_pictures_pass(
     assert (cut.status, cut.reason) == ("failed", "truncated")
     assert whole.status == "ok" and whole.pdq is not None
     assert ImageFile.LOAD_TRUNCATED_IMAGES  # restored for whoever set it
+
+
+# ------------------------------------------------------------------------------------------------
+# Only regular files are read; an animation is bounded by its canvas times its frames
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_fifo_or_a_device_where_a_media_file_was_is_a_failure_and_the_run_goes_on(
+    case: Case, tmp_path: Path, workers: int
+) -> None:
+    folder = tmp_path / "media"
+    folder.mkdir()
+    for i, name in enumerate(["good.png", "fifo.png", "device.jpg"]):
+        (folder / name).write_bytes(encode(detailed_image(160, 120, 60 + i)))
+    register_all(case, folder)
+    make_fifo(folder / "fifo.png")
+    (folder / "device.jpg").unlink()
+    os.symlink("/dev/zero", folder / "device.jpg")  # never ends
+    with no_hang(90):
+        report = hash_case_media(case, workers=workers, operator="tester", limits=HashLimits(timeout_s=45))
+    assert report.hashed == 3 and report.by_status == {"ok": 1, "failed": 2}
+    assert report.by_reason == {"not_regular_file": 2} and report.changed_evidence == 0
+    with case.engine.connect() as conn:
+        rows = {
+            Path(r.original_path).name: r
+            for r in conn.execute(
+                select(evidence.c.original_path, media_hashes).join(
+                    media_hashes, media_hashes.c.sha256 == evidence.c.sha256
+                )
+            )
+        }
+    assert rows["good.png"].status == "ok" and rows["good.png"].pdq
+    for name, what in (("fifo.png", "a FIFO"), ("device.jpg", "a character device")):
+        r = rows[name]
+        assert (r.status, r.reason, r.md5, r.pdq) == ("failed", "not_regular_file", None, None)
+        assert str(folder / name) in r.detail and what in r.detail, r.detail
+
+    # The command says so, and a retry meets the same refusal instead of waiting.
+    args = ["--case", str(case.root), "--operator", "tester", "hash", "--workers", "0", "--retry-failed"]
+    with no_hang(90):
+        res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert "not_regular_file: 2" in res.output
+
+
+def _frames(n: int) -> list[Image.Image]:
+    return [Image.new("RGB", (2, 2), (i % 250, 80, 160)) for i in range(n)]
+
+
+def _gif(width: int, height: int, n: int) -> bytes:
+    frames = [Image.new("P", (2, 2), i % 250) for i in range(n)]
+    data = bytearray(
+        encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=0, optimize=False)
+    )
+    data[6:10] = struct.pack("<HH", width, height)  # the logical screen: every frame is drawn on it
+    return bytes(data)
+
+
+def _apng(width: int, height: int, n: int) -> bytes:
+    frames = _frames(n)
+    data = bytearray(encode(frames[0], "PNG", save_all=True, append_images=frames[1:], duration=100))
+    assert data[12:16] == b"IHDR"
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def _webp(width: int, height: int, n: int) -> bytes:
+    frames = _frames(n)
+    data = bytearray(
+        encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100, lossless=True)
+    )
+    at = data.index(b"VP8X")  # the canvas, as width - 1 and height - 1 on 24 bits each
+    data[at + 12 : at + 15] = (width - 1).to_bytes(3, "little")
+    data[at + 15 : at + 18] = (height - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize("fmt", ["gif", "png", "webp"])
+def test_an_animation_with_a_huge_canvas_is_bounded_by_canvas_times_frames(
+    tmp_path: Path, fmt: str
+) -> None:
+    make = {"gif": _gif, "png": _apng, "webp": _webp}[fmt]
+    data = make(9000, 9000, 200)
+    with Image.open(io.BytesIO(data)) as im:  # what it claims to be: a huge canvas, many frames
+        assert im.size == (9000, 9000) and im.n_frames == 200 and len(data) < 20_000
+    path = tmp_path / f"sticker.{fmt}"
+    path.write_bytes(data)
+    started = time.monotonic()
+    r = hash_path(path)
+    took = time.monotonic() - started
+    assert (r.status, r.reason, r.media_class, r.format) == (
+        Status.FAILED,
+        Reason.DECOMPRESSION_BOMB,
+        "animation",
+        fmt,
+    )
+    assert r.detail is not None and "200 frames on a 9000x9000 canvas" in r.detail
+    assert "16,200,000,000 pixels" in r.detail and "canvas x frames" in r.detail
+    assert r.frame_hashes == ()
+    assert took < 30, took  # frame by frame it took a minute and 800 MB
+
+    # The same frames on a small canvas are hashed; the bound is the product, not either factor.
+    small = tmp_path / f"small.{fmt}"
+    small.write_bytes(make(300, 300, 200))
+    ok = hash_path(small)
+    assert ok.status == Status.OK and ok.media_class == "animation" and len(ok.frame_hashes) > 1
+    tight = hash_path(small, HashLimits(max_animation_pixels=300 * 300 * 199))
+    assert (tight.status, tight.reason) == (Status.FAILED, Reason.DECOMPRESSION_BOMB)
+    assert hash_path(small, HashLimits(max_animation_pixels=300 * 300 * 200)).status == Status.OK

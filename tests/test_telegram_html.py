@@ -14,8 +14,12 @@ from html import escape
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
+from veilleur.case import Case
 from veilleur.errors import BadInput
+from veilleur.ingest.importer import ImportOptions, import_export
+from veilleur.ingest.writer import name_only_key
 from veilleur.model.records import (
     ChatRecord,
     ExporterRecord,
@@ -28,6 +32,8 @@ from veilleur.model.records import (
 )
 from veilleur.sources.container import DirectoryContainer, open_container
 from veilleur.sources.telegram_html import read_html_export
+from veilleur.store.schema import accounts, chats
+from veilleur.store.schema import messages as message_rows
 
 # ---------------------------------------------------------------------------------------------
 # A minimal tdesktop HtmlWriter.
@@ -961,3 +967,83 @@ def test_forward_run_carries_forwarded_name(tmp_path: Path) -> None:
     assert (m3.sender, m3.forwarded_from) == (PeerRef(None, None, "Ann Lee"), "Zed Poe")
     assert m3.details["forwarded_from_carried"] is True
     assert (m3.text, m3.reply_to_message_id) == ("second forwarded", 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Name-only accounts in the store: one prefix, scoped to their chat, found again by later imports
+
+
+def _sender_keys(case: Case) -> dict[int, str]:
+    with case.engine.connect() as conn:
+        return dict(
+            conn.execute(
+                select(message_rows.c.message_id, accounts.c.key).join(
+                    accounts, accounts.c.id == message_rows.c.sender_id
+                )
+            ).all()
+        )
+
+
+def test_name_only_keys_carry_one_prefix_and_their_chat(case: Case, tmp_path: Path) -> None:
+    import_export(case, write(tmp_path / "ex", single_chat_files()), ImportOptions("tester"))
+    with case.engine.connect() as conn:
+        (chat_key,) = conn.execute(select(chats.c.key)).scalars().all()
+        keys = set(conn.execute(select(accounts.c.key).where(accounts.c.identity == "name_only")).scalars())
+    assert chat_key == "telegram:name:Garden Club"
+    assert {'telegram:name:"Garden Club":Ann Lee', 'telegram:name:"Garden Club":Bob Ray'} <= keys
+    assert all(k.count("telegram:") == 1 and k.startswith('telegram:name:"Garden Club":') for k in keys), keys
+    senders = _sender_keys(case)
+    assert senders[2] == senders[3] == 'telegram:name:"Garden Club":Ann Lee'  # a joined message
+    assert senders[1003] == 'telegram:name:"Garden Club":Cy Oak'
+
+
+def test_name_only_key_forms() -> None:
+    assert name_only_key("telegram:channel:1712345678", "Théo") == "telegram:name:channel:1712345678:Théo"
+    assert name_only_key("telegram:name:Famille", "Théo") == 'telegram:name:"Famille":Théo'
+    assert name_only_key(None, "Théo") == "telegram:name:export:Théo"
+    assert name_only_key('telegram:name:Les "amis" \\ co', "A") == 'telegram:name:"Les \\"amis\\" \\\\ co":A'
+    # No title and name can make the key another chat gives its account.
+    assert name_only_key("telegram:name:channel", "17:X") != name_only_key("telegram:channel:17", "X")
+    assert name_only_key("telegram:name:a:b", "c") != name_only_key("telegram:name:a", "b:c")
+    assert name_only_key('telegram:name:a":"b', "c") != name_only_key("telegram:name:a", 'b":c')
+
+
+def test_a_case_with_the_old_doubled_keys_keeps_them_and_a_later_import_finds_them(
+    case: Case, tmp_path: Path
+) -> None:
+    import_export(case, write(tmp_path / "first", single_chat_files()), ImportOptions("tester"))
+    # The case as an earlier Veilleur left it: the chat's key repeated inside each account's.
+    with case.engine.begin() as conn:
+        for account_id, key in conn.execute(
+            select(accounts.c.id, accounts.c.key).where(accounts.c.identity == "name_only")
+        ).all():
+            name = key.split('":', 1)[1]
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.id == account_id)
+                .values(key=f"telegram:name:telegram:name:Garden Club:{name}")
+            )
+        before = dict(conn.execute(select(accounts.c.key, accounts.c.id)).all())
+    assert before["telegram:name:telegram:name:Garden Club:Ann Lee"]
+
+    later = single_chat_files()
+    # The first page differs too: an HTML export is known by its first page (the import's root).
+    later["messages.html"] = str(later["messages.html"]).replace("welcome!", "welcome, all!")
+    later["messages10.html"] = page(
+        "Garden Club ",
+        [
+            message(9001, "21.08.2022 10:00:00 UTC+03:00", sender="Ann Lee", text="last page"),
+            message(9002, "21.08.2022 10:05:00 UTC+03:00", sender="Bob Ray", text="a later message"),
+            message(9003, "21.08.2022 10:06:00 UTC+03:00", sender="Hal Moss", text="a newcomer"),
+        ],
+        previous="messages9.html",
+    )
+    result = import_export(case, write(tmp_path / "later", later), ImportOptions("tester"))
+    assert result.status == "complete"
+    with case.engine.connect() as conn:
+        after = dict(conn.execute(select(accounts.c.key, accounts.c.id)).all())
+    assert set(after) - set(before) == {'telegram:name:"Garden Club":Hal Moss'}  # only the newcomer
+    assert {k: after[k] for k in before} == before  # every old key kept, with its id
+    senders = _sender_keys(case)
+    assert senders[9002] == "telegram:name:telegram:name:Garden Club:Bob Ray"
+    assert senders[9001] == senders[2] == "telegram:name:telegram:name:Garden Club:Ann Lee"

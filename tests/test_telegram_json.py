@@ -20,7 +20,7 @@ from veilleur.model.records import ChatRecord, ExporterRecord, ExportInfo, Messa
 from veilleur.sources.container import open_container
 from veilleur.sources.telegram_common import parse_peer_id, utc_offset
 from veilleur.sources.telegram_json import read_json_export
-from veilleur.store.schema import accounts, entities, exporter_records, messages, reaction_actors
+from veilleur.store.schema import accounts, entities, exporter_records, media, messages, reaction_actors
 
 
 def tg_dump(obj: Any, indent: int = 0) -> str:
@@ -553,3 +553,72 @@ def test_progress_is_reported_in_bytes_up_to_the_file_size(
     c.close()
     done = [d for phase, d, total in calls if phase == "json" and total == size]
     assert len(done) >= 10 and done == sorted(done) and done[-1] == size
+
+
+def _service(mid: int, action: str, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": mid,
+        "type": "service",
+        "date": "2026-02-01T10:00:00",
+        "date_unixtime": str(1769936400 + mid),
+        "actor": "Ann",
+        "actor_id": "user21",
+        "action": action,
+        **kw,
+        "text": "",
+        "text_entities": [],
+    }
+
+
+def test_every_key_of_a_message_is_kept_a_call_duration_included(case: Case, tmp_path: Path) -> None:
+    """A key read into a media row only when that media is there (``duration_seconds`` of a video
+    file) means something else without it (the length of a call): it is then kept in details."""
+    root = {
+        "name": "Calls",
+        "type": "personal_chat",
+        "id": 21,
+        "messages": [
+            _service(1, "phone_call", duration_seconds=65, discard_reason="hangup"),
+            _service(2, "phone_call", discard_reason="missed"),
+            _service(3, "group_call", duration=30),
+            _service(4, "edit_group_photo", photo="photos/photo_1.jpg", width=640, height=480),
+            msg(
+                5,
+                **{
+                    "from": "Ann",
+                    "from_id": "user21",
+                    "file": "video_files/clip.mp4",
+                    "media_type": "video_file",
+                    "mime_type": "video/mp4",
+                    "duration_seconds": 12,
+                    "width": 640,
+                    "height": 360,
+                },
+            ),
+            msg(6, **{"from": "Ann", "from_id": "user21", "width": 10, "file_name": "orphan.txt"}),
+        ],
+    }
+    folder = write_export(tmp_path / "ex", root)
+    by = {m.message_id: m for m in messages_of(folder)}
+    assert by[1].media == [] and by[1].details == {"duration_seconds": 65, "discard_reason": "hangup"}
+    assert by[2].details == {"discard_reason": "missed"}
+    assert by[3].details == {"duration": 30}
+    assert [m.role for m in by[4].media] == ["photo"] and by[4].details == {}
+    assert (by[4].media[0].width, by[4].media[0].height) == (640, 480)
+    assert by[5].details == {} and by[5].media[0].duration_seconds == 12
+    assert by[6].media == [] and by[6].details == {"width": 10, "file_name": "orphan.txt"}
+
+    import_export(case, folder, ImportOptions("tester"))
+    with case.engine.connect() as conn:
+        stored = {r.message_id: r for r in conn.execute(select(messages))}
+        durations = dict(
+            conn.execute(
+                select(messages.c.message_id, media.c.duration_seconds).join(
+                    media, media.c.message_pk == messages.c.id
+                )
+            ).all()
+        )
+    assert json.loads(stored[1].details) == {"duration_seconds": 65, "discard_reason": "hangup"}
+    assert stored[1].action == "phone_call"
+    assert json.loads(stored[6].details) == {"width": 10, "file_name": "orphan.txt"}
+    assert stored[5].details is None and durations == {4: None, 5: 12}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from veilleur.errors import BadInput
+from veilleur.safeio import open_regular
 
 __all__ = ["CHUNK", "InputFile", "read_input_file", "sha256_file", "sha256_stream"]
 
@@ -36,8 +37,8 @@ def sha256_stream(f: IO[bytes], *, chunk: int = CHUNK) -> tuple[str, int]:
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
-    """SHA-256 (hex) and size of the file at ``path``."""
-    with path.open("rb") as f:
+    """SHA-256 (hex) and size of the regular file at ``path`` (a FIFO or device is refused)."""
+    with open_regular(path) as f:
         digest = hashlib.file_digest(f, "sha256")
         return digest.hexdigest(), f.tell()
 
@@ -65,10 +66,12 @@ class InputFile:
 
 def read_input_file(path: Path, *, head: int) -> InputFile:
     """Hash ``path`` once and keep its first ``head`` bytes; a clear error if it is no file."""
-    if not path.is_file():
-        raise BadInput("no such file", file=str(path))
-    before = os.stat(path)
-    with path.open("rb") as f:
+    try:
+        f = open_regular(path)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise BadInput("no such file", file=str(path)) from None
+    with f:
+        before = os.fstat(f.fileno())
         digest, size = sha256_stream(f)
         f.seek(0)
         first = f.read(head)

@@ -31,6 +31,11 @@ class UnsafeInput(BadInput):
     """The input tries to reach outside itself (``..``, absolute path, symlink) or is a bomb."""
 
 
+class NotRegularFile(UnsafeInput):
+    """A FIFO, socket or device stands where a file should be: never read, since reading it
+    could block forever or never end (:func:`veilleur.safeio.open_regular`)."""
+
+
 class CaseError(VeilleurError):
     """The case workspace is missing, already exists, or is of an unknown schema."""
 

@@ -7,8 +7,6 @@ is unchanged, changed or missing, in ``custody_events``.
 
 from __future__ import annotations
 
-import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,8 @@ from typing import BinaryIO, Protocol
 from sqlalchemy import Connection, insert, select
 
 from veilleur.digests import sha256_file, sha256_stream
+from veilleur.errors import BadInput, NotRegularFile
+from veilleur.safeio import EvidenceOpener
 from veilleur.store.schema import custody_events, evidence
 from veilleur.timefmt import now_iso
 
@@ -107,41 +107,39 @@ class Verification:
     found: str | None
 
 
-def _open_original(original: str) -> BinaryIO:
-    """Open a registered path; ``archive.zip!member`` names a zip member."""
-    if "!" in original:
-        archive, member = original.split("!", 1)
-        if Path(archive).is_file() and zipfile.is_zipfile(archive):
-            zf = zipfile.ZipFile(archive)
-            return zf.open(member)  # type: ignore[return-value]
-    return Path(original).open("rb")
-
-
 def verify(conn: Connection, operator: str) -> Iterator[Verification]:
-    """Re-hash every registered evidence file and record the outcome as a custody event."""
+    """Re-hash every registered evidence file and record the outcome as a custody event.
+
+    Only regular files are read: a FIFO or device now standing at a registered path is
+    ``changed`` (what is there is not the file registered), recorded with what it is, unread.
+    """
     rows = conn.execute(
         select(evidence.c.id, evidence.c.sha256, evidence.c.original_path).order_by(evidence.c.id)
     ).all()
-    for row in rows:
-        try:
-            with _open_original(row.original_path) as f:
-                found, _ = sha256_stream(f)
-            status = "unchanged" if found == row.sha256 else "changed"
-        except (OSError, KeyError):
-            found, status = None, "missing"
-        except (zipfile.BadZipFile, zlib.error, EOFError):
-            found, status = None, "changed"  # still there, but no longer reads as registered
-        conn.execute(
-            insert(custody_events).values(
-                evidence_id=row.id,
-                event="verified" if status == "unchanged" else status,
-                at=now_iso(),
-                operator=operator,
-                detail=f"sha256 {found}"
-                if found
-                else "file not found"
-                if status == "missing"
-                else "unreadable",
+    opener = EvidenceOpener()
+    try:
+        for row in rows:
+            problem: str | None = None
+            try:
+                f, _ = opener.open(row.original_path)
+                with f:
+                    found, _ = sha256_stream(f)
+                status = "unchanged" if found == row.sha256 else "changed"
+            except NotRegularFile as e:
+                found, status, problem = None, "changed", e.message
+            except BadInput as e:  # still there, but no longer reads as registered (a damaged zip)
+                found, status, problem = None, "changed", f"unreadable: {e.message}"
+            except (OSError, KeyError):
+                found, status, problem = None, "missing", "file not found"
+            conn.execute(
+                insert(custody_events).values(
+                    evidence_id=row.id,
+                    event="verified" if status == "unchanged" else status,
+                    at=now_iso(),
+                    operator=operator,
+                    detail=f"sha256 {found}" if found else problem,
+                )
             )
-        )
-        yield Verification(row.id, row.original_path, status, row.sha256, found)
+            yield Verification(row.id, row.original_path, status, row.sha256, found)
+    finally:
+        opener.close()

@@ -4,21 +4,21 @@ A file is read exactly once to compute its cryptographic digests; when it is sma
 (:attr:`HashLimits.keep_in_memory`) the same read keeps its bytes, from which pictures are decoded
 in memory. What a file holds is decided from its bytes (:func:`sniff`), its name only serving to
 notice a file that claims to be a picture or a video and is not. Nothing is ever written: zip
-members are read in place, never extracted.
+members are read in place, never extracted. Files are opened by the evidence registry's own rule
+(:class:`~veilleur.safeio.EvidenceOpener`): regular files only, zips vetted before they are parsed.
 """
 
 from __future__ import annotations
 
 import io
-import zipfile
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from veilleur.hashing.crypto import CryptoDigests, digest_stream
 from veilleur.hashing.signals import ContentType, HashFailure, HashLimits, Reason, Status
+from veilleur.safeio import EvidenceOpener
 
 __all__ = ["Content", "EvidenceOpener", "Sniffed", "load_content", "sniff"]
 
@@ -34,46 +34,6 @@ _HEIF_BRANDS = frozenset(
 )
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
 _AUDIO_BRANDS = frozenset({b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "})
-
-
-class EvidenceOpener:
-    """Opens registered evidence paths read-only; ``archive.zip!member`` names a zip member.
-
-    The same rule as the evidence registry's own opener, with the last few archives kept open:
-    re-reading a large export's central directory for each of its media files would cost more
-    than hashing them.
-    """
-
-    def __init__(self, keep_archives: int = 4) -> None:
-        self._zips: OrderedDict[str, zipfile.ZipFile] = OrderedDict()
-        self._keep = keep_archives
-
-    def _zip(self, archive: str) -> zipfile.ZipFile | None:
-        zf = self._zips.get(archive)
-        if zf is not None:
-            self._zips.move_to_end(archive)
-            return zf
-        if not (Path(archive).is_file() and zipfile.is_zipfile(archive)):
-            return None
-        zf = zipfile.ZipFile(archive)
-        self._zips[archive] = zf
-        while len(self._zips) > self._keep:
-            self._zips.popitem(last=False)[1].close()
-        return zf
-
-    def open(self, original: str) -> tuple[BinaryIO, str | None]:
-        """The file's stream, and its filesystem path when it is a plain file (not a zip member)."""
-        if "!" in original:
-            archive, member = original.split("!", 1)
-            zf = self._zip(archive)
-            if zf is not None:
-                return zf.open(member), None  # type: ignore[return-value]
-        return Path(original).open("rb"), original
-
-    def close(self) -> None:
-        for zf in self._zips.values():
-            zf.close()
-        self._zips.clear()
 
 
 def suffix_of(original: str) -> str:
@@ -217,8 +177,9 @@ class Content:
 
 
 def load_content(original: str, opener: EvidenceOpener, limits: HashLimits) -> Content:
-    """Read a registered file once: digests, and its bytes when small. Raises OSError and
-    zip errors when the file cannot be read."""
+    """Read a registered file once: digests, and its bytes when small. Raises OSError,
+    :class:`KeyError` (no such zip member) or :class:`~veilleur.errors.BadInput` (a FIFO or
+    device, a damaged or encrypted zip) when the file cannot be read."""
     f, fs_path = opener.open(original)
     with f:
         digests, data = digest_stream(f, limits.keep_in_memory)

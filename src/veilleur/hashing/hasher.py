@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from veilleur.errors import BadInput, NotRegularFile
 from veilleur.hashing.content import Content, EvidenceOpener, load_content, sniff
 from veilleur.hashing.crypto import CryptoDigests, CryptoSignal
 from veilleur.hashing.images import open_image, pixel_guard
@@ -92,9 +93,17 @@ def _read(
     sha256: str, sources: Sequence[Source], opener: EvidenceOpener, limits: HashLimits, out: FileHashes
 ) -> Content | None:
     problems: list[str] = []
+    refused = 0
     for evidence_id, path in sources:
         try:
             content = load_content(path, opener, limits)
+        except NotRegularFile as e:
+            refused += 1
+            problems.append(f"{path}: {e.message}")
+            continue
+        except BadInput as e:
+            problems.append(f"{path}: {e.message}")
+            continue
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             problems.append(f"{path}: {type(e).__name__}: {e}")
             continue
@@ -104,7 +113,12 @@ def _read(
             continue
         out.evidence_id = evidence_id
         return content
-    reason = Reason.CHANGED if out.changed else Reason.UNREADABLE
+    if out.changed:
+        reason = Reason.CHANGED
+    elif refused and refused == len(sources):
+        reason = Reason.NOT_REGULAR_FILE
+    else:
+        reason = Reason.UNREADABLE
     out.fail(HashFailure(reason, "; ".join(problems) or "no registered path"))
     return None
 

@@ -54,6 +54,7 @@ class Reason(StrEnum):
     """Why a file was not (wholly) hashed. Stored in ``media_hashes.reason``."""
 
     UNREADABLE = "unreadable"  # the file could not be opened or read (missing, I/O error)
+    NOT_REGULAR_FILE = "not_regular_file"  # a FIFO, socket or device stands at its path: not read
     CHANGED = "changed"  # its bytes no longer have the SHA-256 registered in evidence
     CORRUPT = "corrupt"  # the decoder rejected the data
     TRUNCATED = "truncated"  # the data ends before the picture does
@@ -105,6 +106,10 @@ class HashLimits:
     max_frame_hashes: int = 4 * 3600
     max_decoded_frames: int = 1_000_000
     """Frames decoded in one file, hashed or not (guards against absurd frame rates)."""
+    max_animation_pixels: int = 4_000_000_000
+    """Most pixels an animated GIF, WebP or PNG may make Pillow decode: canvas x frames. Each frame
+    is drawn onto the whole canvas, so a few kilobytes declaring a 9000 x 9000 canvas and 200
+    one-pixel frames would cost a minute and 800 MB; 4 billion is about 15 s of decoding."""
     keep_in_memory: int = 64 << 20
     """Files up to this size are read once into memory; larger ones are re-opened to decode."""
     video_threads: int = 1

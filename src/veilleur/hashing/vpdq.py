@@ -12,7 +12,8 @@ Animated GIF, WebP and PNG pictures are decoded by Pillow, frame by frame, and s
 the frame on screen at 0 s, 1 s, 2 s, ... (a frame shown for several seconds is hashed once).
 
 Huge or hostile files are bounded (:class:`HashLimits`): a frame declaring more pixels than the
-limit is refused before decoding; hashing stops at ``max_video_seconds``, ``max_frame_hashes`` or
+limit is refused before decoding, and so is an animation whose canvas times its frames is over
+``max_animation_pixels``; hashing stops at ``max_video_seconds``, ``max_frame_hashes`` or
 ``max_decoded_frames`` (status ``partial``, reason ``capped``). A stream damaged part-way keeps the
 hashes of the frames before the damage (status ``partial``, reason ``corrupt``).
 """
@@ -148,6 +149,22 @@ def _seconds(microseconds: int | None) -> float | None:
     return round(microseconds / 1_000_000, 6) if microseconds else None
 
 
+def check_animation(im: Any, width: int, height: int, limits: HashLimits) -> None:
+    """Refuse, before any frame is decoded, an animation whose frames would cost more pixels than
+    ``limits.max_animation_pixels``: Pillow composites every frame onto the whole canvas, so the
+    cost is the canvas times the frames, whatever the size of the file."""
+    declared = int(getattr(im, "n_frames", 1) or 1)  # counted from the frame headers, not decoded
+    frames = min(declared, limits.max_decoded_frames)
+    cost = width * height * frames
+    if cost > limits.max_animation_pixels:
+        raise HashFailure(
+            Reason.DECOMPRESSION_BOMB,
+            f"animation of {declared:,} frames on a {width}x{height} canvas: {cost:,} pixels to "
+            f"decode (canvas x frames), over the limit of {limits.max_animation_pixels:,}; "
+            "no frame was decoded",
+        )
+
+
 def vpdq_of_animation(src: BinaryIO, fmt: str, limits: HashLimits | None = None) -> VpdqResult:
     """vPDQ of an animated GIF, WebP or PNG, sampled by each frame's display time."""
     limits = limits or HashLimits()
@@ -163,6 +180,7 @@ def vpdq_of_animation(src: BinaryIO, fmt: str, limits: HashLimits | None = None)
         index = 0
         try:
             check_pixels(width, height, limits)
+            check_animation(im, width, height, limits)
             while True:
                 if index >= limits.max_decoded_frames:
                     stopped = _capped(f"stopped after {limits.max_decoded_frames:,} decoded frames")

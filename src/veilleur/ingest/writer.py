@@ -12,6 +12,7 @@ All state needed to continue after a crash is in the database at each commit (se
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,27 @@ def _peer(t: PeerTuple) -> PeerRef:
     return PeerRef(t[0], t[1], t[2])  # type: ignore[arg-type]
 
 
+_ID_CHAT = re.compile(r"telegram:(user|channel|chat):(-?\d+)")
+
+
+def name_only_key(chat_key: str | None, name: str) -> str:
+    """The key of an account known only by ``name``, scoped to the chat it was seen in.
+
+    ``telegram:name:channel:1712345678:Théo`` in a chat with an id, ``telegram:name:"Famille":Théo``
+    in a chat known by its title alone (quoted, ``\\`` and ``"`` escaped, so that no title and
+    name can make the key of another chat's account), ``telegram:name:export:Théo`` outside any
+    chat. The prefix is written once: the chat's own key is not repeated inside the account's.
+    """
+    if chat_key is None:
+        scope = "export"
+    elif m := _ID_CHAT.fullmatch(chat_key):
+        scope = f"{m.group(1)}:{m.group(2)}"
+    else:
+        title = chat_key.removeprefix("telegram:name:")
+        scope = '"' + title.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"telegram:name:{scope}:{name}"
+
+
 @dataclass
 class ChatState:
     chat_id: int
@@ -164,12 +186,14 @@ class RecordWriter:
         self._deleted_accounts: set[int] = set()
 
     # -- identities ---------------------------------------------------------------------------
-    def _account_key(self, peer: PeerRef) -> tuple[str, str]:
+    def _account_key(self, peer: PeerRef) -> tuple[str, str, str | None]:
+        """(key, identity, the key an earlier version of Veilleur gave the same account or None)."""
         if peer.peer_id is not None and peer.kind is not None:
-            return peer.key, "platform_id"
+            return peer.key, "platform_id", None
         # A name alone identifies nobody across chats: scope it to the chat it was seen in.
-        scope = self.chat.key if self.chat else "export"
-        return f"telegram:name:{scope}:{peer.name or ''}", "name_only"
+        chat = self.chat.key if self.chat else None
+        legacy = f"telegram:name:{chat or 'export'}:{peer.name or ''}"
+        return name_only_key(chat, peer.name or ""), "name_only", legacy
 
     def account_id(self, conn: Connection, peer: PeerRef) -> int:
         """The case's id for ``peer``, creating the account (written at the next flush) if new.
@@ -177,7 +201,7 @@ class RecordWriter:
         Every known account key is loaded once: a few hundred thousand keys cost far less than
         one query per message.
         """
-        key, identity = self._account_key(peer)
+        key, identity, legacy = self._account_key(peer)
         found = self._accounts.get(key)
         if found is not None:
             return found
@@ -187,6 +211,12 @@ class RecordWriter:
             found = self._accounts.get(key)
             if found is not None:
                 return found
+        if legacy is not None and (found := self._accounts.get(legacy)) is not None:
+            # A case imported before name-only keys lost their doubled prefix keeps its keys (notes,
+            # links, the audit log and dossiers already cite them): a later import finds the same
+            # account under its old key instead of making a second one.
+            self._accounts[key] = found
+            return found
         found = self._next_account
         self._next_account += 1
         self._new_accounts.append((found, key, "telegram", peer.kind, peer.peer_id, identity, False))
@@ -375,8 +405,11 @@ class RecordWriter:
             # One damaged file (a corrupt zip member) must not cost the rest of the export.
             result = (None, "unreadable")
             self._media_notice(msg, "unreadable_media", f"media file unreadable: {e}")
-        except (FileNotFoundError, IsADirectoryError):
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             result = (None, "missing_file")
+        except OSError as e:  # there, but the system will not let it be read (permissions, I/O)
+            result = (None, "unreadable")
+            self._media_notice(msg, "unreadable_media", f"media file unreadable: {path!r}: {e.strerror}")
         if len(self._media_files) >= MEDIA_CACHE:
             self._media_files.clear()  # bounded memory: a file seen again is only re-hashed
         self._media_files[path] = result

@@ -6,20 +6,32 @@ source asks for (a ``photo`` path written in ``result.json``, an HTML link) goes
 :meth:`ExportContainer.open`, which refuses absolute paths, ``..``, and symlinks that lead out of
 the export; a zip is checked member by member for hostile names and decompression bombs before
 anything is read.
+
+Only regular files are read (:mod:`veilleur.safeio`): a FIFO, socket or device given as the export,
+or standing where one of its files should be, is refused with its path instead of hanging the
+import. A file the import parses (``result.json``, an HTML page) is refused with the whole export; a
+media file only costs its message's media, with a notice.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
 import zipfile
-import zlib
 from abc import ABC, abstractmethod
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, BinaryIO
+from typing import BinaryIO
 
-from veilleur.errors import BadInput, UnsafeInput
+from veilleur.errors import BadInput, NotRegularFile, UnsafeInput
+from veilleur.safeio import (
+    is_encrypted,
+    not_regular,
+    open_regular,
+    open_zip,
+    open_zip_member,
+)
 
 # Markers of a Telegram Desktop export root, in the order a reader prefers them.
 EXPORT_MARKERS = ("result.json", "export_results.html", "messages.html")
@@ -29,6 +41,17 @@ MAX_ZIP_RATIO = 200
 MAX_ZIP_RATIO_MIN_SIZE = 16 * 1024 * 1024
 MAX_ZIP_TOTAL = 256 * 1024**3
 MAX_ZIP_MEMBERS = 5_000_000
+"""Most members a zip export may hold, checked against its end record before its directory is read."""
+
+PARSED_FILE = re.compile(
+    r"(?:^|/)(?:result\.json|messages\d*\.html|export_results\.html)$|^lists/[^/]+\.html$"
+)
+"""The files of an export that an import parses (as against media files it only registers)."""
+
+NAME_MAX = 255
+"""Bytes in one file name on every file system an export folder can be on (ext4, APFS, NTFS)."""
+PATH_MAX = 4096
+"""Bytes in a path the operating system opens (Linux's ``PATH_MAX``)."""
 
 
 def check_relative(rel: str, *, file: str) -> str:
@@ -42,6 +65,11 @@ def check_relative(rel: str, *, file: str) -> str:
     if any(p == ".." for p in parts):
         raise UnsafeInput(f"path {rel!r} leaves the export ('..')", file=file)
     return "/".join(p for p in parts if p not in ("", "."))
+
+
+def _shown(rel: str, limit: int = 80) -> str:
+    """``rel`` as quoted in a message, shortened: an over-long name must not fill the report."""
+    return repr(rel) if len(rel) <= limit else repr(rel[: limit - 1] + "…") + f" ({len(rel)} characters)"
 
 
 class ExportContainer(ABC):
@@ -81,30 +109,90 @@ class DirectoryContainer(ExportContainer):
     def _path(self, rel: str) -> Path:
         clean = check_relative(rel, file=self.label)
         p = self.root / clean
+        self._check_length(rel, clean, p)
         if not os.path.lexists(p):
             return p  # nothing there, so no link to follow out: callers find it missing
-        real = Path(os.path.realpath(p))
+        try:
+            real = Path(os.path.realpath(p, strict=True))
+        except (FileNotFoundError, NotADirectoryError):
+            real = Path(os.path.realpath(p))  # a dangling link: where it would lead still counts
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise UnsafeInput(f"{_shown(rel)} is a loop of symbolic links", file=self.label) from e
+            raise BadInput(f"{_shown(rel)} cannot be looked up ({e.strerror})", file=self.label) from e
         if real != self.root and self.root not in real.parents:
-            raise UnsafeInput(f"{rel!r} is a link that leads out of the export", file=self.label)
+            raise UnsafeInput(f"{_shown(rel)} is a link that leads out of the export", file=self.label)
         return p
 
+    def _check_length(self, rel: str, clean: str, p: Path) -> None:
+        """No file of a folder can have a longer name: say so, rather than call it missing."""
+        try:
+            longest = max((len(os.fsencode(part)) for part in clean.split("/")), default=0)
+            total = len(os.fsencode(p))
+        except UnicodeEncodeError as e:
+            raise BadInput(f"{_shown(rel)} cannot be a file name here ({e.reason})", file=self.label) from e
+        if longest > NAME_MAX:
+            raise BadInput(
+                f"{_shown(rel)} holds a name of {longest} bytes; no file system allows more than "
+                f"{NAME_MAX}, so no such file is in this folder",
+                file=self.label,
+            )
+        if total >= PATH_MAX:
+            raise BadInput(
+                f"{_shown(rel)} makes a path of {total} bytes, longer than the {PATH_MAX} a file can "
+                "be opened by",
+                file=self.label,
+            )
+
+    def _not_regular(self, rel: str) -> str | None:
+        """What stands at ``rel`` when it is neither a regular file, a folder nor nothing."""
+        try:
+            p = self._path(rel)
+        except UnsafeInput as e:
+            cause = e.__cause__
+            return "a loop of symbolic links" if isinstance(cause, OSError) else None
+        except BadInput:
+            return None
+        try:
+            return not_regular(os.stat(p).st_mode) if os.path.lexists(p) else None
+        except OSError:
+            return None
+
     def files(self) -> list[str]:
+        """Every regular file; a file the import would parse that is no regular file is refused."""
+
+        def unlistable(e: OSError) -> None:
+            # Left alone, os.walk would skip the folder and every file in it without a word.
+            where = os.fsdecode(e.filename) if e.filename else self.label
+            raise BadInput(f"a folder of the export cannot be listed ({e.strerror})", file=where) from e
+
         out: list[str] = []
-        for dirpath, _dirs, names in os.walk(self.root, followlinks=False):
+        for dirpath, _dirs, names in os.walk(self.root, onerror=unlistable, followlinks=False):
             for n in names:
                 p = Path(dirpath) / n
                 rel = p.relative_to(self.root).as_posix()
                 if self.exists(rel):
                     out.append(rel)
+                    continue
+                if not PARSED_FILE.search(rel):
+                    continue  # a media file: refused, with a notice, if a message asks for it
+                self._path(rel)  # a name too long, a link loop or a link out of the export: said here
+                what = self._not_regular(rel)
+                if what is not None:
+                    raise NotRegularFile(
+                        f"{_shown(rel)} is {what}, not a regular file: the export is refused unread",
+                        file=str(p),
+                    )
         return sorted(out)
 
     def open(self, rel: str) -> BinaryIO:
-        return self._path(rel).open("rb")
+        p = self._path(rel)
+        return open_regular(p, name=_shown(rel), file=self.label)
 
     def exists(self, rel: str) -> bool:
         try:
             return self._path(rel).is_file()
-        except UnsafeInput:
+        except BadInput:
             return False
 
     def size(self, rel: str) -> int:
@@ -117,13 +205,21 @@ class DirectoryContainer(ExportContainer):
 class ZipContainer(ExportContainer):
     """A zip export. Every member is vetted when the archive is opened, before any is read."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, zf: zipfile.ZipFile | None = None) -> None:
         self.path = path.resolve()
         self.label = str(path)
+        if zf is None:
+            zf = open_zip(self.path, label=self.label, max_members=MAX_ZIP_MEMBERS)
+            if zf is None:
+                raise BadInput("not a zip archive: no end-of-central-directory record", file=self.label)
+        self.zf = zf
         try:
-            self.zf = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError) as e:
-            raise BadInput(f"not a readable zip archive ({e})", file=self.label) from e
+            self._vet()
+        except BaseException:
+            self.zf.close()
+            raise
+
+    def _vet(self) -> None:
         infos = self.zf.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
             raise UnsafeInput(f"{len(infos)} members: more than {MAX_ZIP_MEMBERS}", file=self.label)
@@ -148,6 +244,15 @@ class ZipContainer(ExportContainer):
         if total > MAX_ZIP_TOTAL:
             raise UnsafeInput(f"unpacks to {total} bytes, more than {MAX_ZIP_TOTAL}", file=self.label)
         self.prefix = self._find_root()
+        for marker in EXPORT_MARKERS:
+            parsed = self._members.get(self.prefix + marker)
+            if parsed is not None and is_encrypted(parsed):
+                # Said once for the whole export: every file of a password-protected zip would fail.
+                raise BadInput(
+                    "encrypted (password-protected) zip: its files cannot be read; give Veilleur the "
+                    "export decrypted",
+                    file=f"{self.label}!{parsed.filename}",
+                )
 
     def _find_root(self) -> str:
         """The folder inside the zip that holds the export (zips usually wrap ``ChatExport_…/``)."""
@@ -175,12 +280,7 @@ class ZipContainer(ExportContainer):
         # ZipExtFile stops at the declared size and checks the CRC, so a member cannot inflate
         # beyond what was vetted above.
         info = self._info(rel)
-        where = f"{self.label}!{info.filename}"
-        try:
-            f = self.zf.open(info)
-        except _DAMAGED as e:
-            raise BadInput(f"damaged zip member ({e})", file=where) from e
-        return _ZipMember(f, where)  # type: ignore[return-value]
+        return open_zip_member(self.zf, info, where=f"{self.label}!{info.filename}")  # type: ignore[return-value]
 
     def exists(self, rel: str) -> bool:
         try:
@@ -199,48 +299,30 @@ class ZipContainer(ExportContainer):
         self.zf.close()
 
 
-_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError)
-"""What reading a damaged zip member raises: bad CRC, bad deflate data, data cut short."""
-
-
-class _ZipMember:
-    """A zip member being read: damage found while inflating it is :class:`BadInput` naming it."""
-
-    def __init__(self, f: IO[bytes], where: str) -> None:
-        self._f = f
-        self._where = where
-
-    def read(self, n: int = -1) -> bytes:
-        try:
-            return self._f.read(n)
-        except _DAMAGED as e:
-            raise BadInput(f"damaged zip member ({e})", file=self._where) from e
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        try:
-            return self._f.seek(offset, whence)
-        except _DAMAGED as e:
-            raise BadInput(f"damaged zip member ({e})", file=self._where) from e
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._f, name)
-
-    def __enter__(self) -> _ZipMember:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._f.close()
-
-
 def open_container(path: Path) -> ExportContainer:
     """Open a folder or zip as an export; raise :class:`BadInput` if it holds no export."""
-    if not path.exists():
-        raise BadInput("no such file or folder", file=str(path))
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise BadInput("no such file or folder", file=str(path)) from None
+    except OSError as e:
+        raise BadInput(f"cannot be read ({e.strerror})", file=str(path)) from e
+    what = not_regular(mode)
+    if what is not None:  # looking inside it (is it a zip?) would already hang on a FIFO
+        raise NotRegularFile(
+            f"{what}, not a folder or a regular file: refused unread (reading it could block or never end)",
+            file=str(path),
+        )
     container: ExportContainer
-    if path.is_dir():
+    if stat.S_ISDIR(mode):
         container = DirectoryContainer(path)
-    elif zipfile.is_zipfile(path):
-        container = ZipContainer(path)
+    elif (zf := open_zip(path, max_members=MAX_ZIP_MEMBERS)) is not None:
+        container = ZipContainer(path, zf)
+    elif path.suffix.lower() == ".zip":
+        raise BadInput(
+            "not a readable zip archive: no end-of-central-directory record (truncated or damaged?)",
+            file=str(path),
+        )
     elif path.name == "result.json" or re.fullmatch(r"messages\d*\.html|export_results\.html", path.name):
         # A bare result.json or messages.html: its folder is the export.
         container = DirectoryContainer(path.parent)
@@ -255,6 +337,15 @@ def open_container(path: Path) -> ExportContainer:
             "not a Telegram Desktop export (expected a folder, a zip, result.json or messages.html)",
             file=str(path),
         )
+    if isinstance(container, DirectoryContainer):
+        for m in EXPORT_MARKERS:
+            what = container._not_regular(m)
+            if what is not None:
+                container.close()
+                raise NotRegularFile(
+                    f"{m} is {what}, not a regular file: the export is refused unread",
+                    file=container.original_path(m),
+                )
     if not any(container.exists(m) for m in EXPORT_MARKERS):
         container.close()
         raise BadInput(

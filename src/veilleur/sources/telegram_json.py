@@ -54,7 +54,8 @@ FULL_EXPORT_KEYS = frozenset(
         "left_chats",
     }
 )
-# Keys mapped to MessageRecord fields or media; everything else goes to ``details`` as is.
+# Keys mapped to MessageRecord fields; everything else goes to ``details`` as is, media keys too
+# unless the media reference they describe was made (see _MEDIA_KEYS).
 _MAPPED = frozenset(
     {
         "id",
@@ -77,24 +78,26 @@ _MAPPED = frozenset(
         "author",
         "action",
         "reactions",
-        "photo",
-        "photo_file_size",
-        "file",
-        "file_name",
-        "file_size",
-        "thumbnail",
-        "thumbnail_file_size",
-        "media_type",
-        "mime_type",
-        "duration_seconds",
-        "width",
-        "height",
-        "media_spoiler",
-        "self_destruct_period_seconds",
-        "contact_vcard",
-        "contact_vcard_file_size",
     }
 )
+# The keys each media reference is read from (by _media_ref). One is kept in a media row only when
+# its reference is made: without it the same key means something else (a phone call's
+# ``duration_seconds`` is the call's length), and it is then kept in ``details``.
+_MEDIA_ROLES: tuple[tuple[str, str, str], ...] = (
+    ("photo", "photo", "photo_file_size"),
+    ("file", "file", "file_size"),
+    ("thumbnail", "thumbnail", "thumbnail_file_size"),
+    ("contact_vcard", "contact_vcard", "contact_vcard_file_size"),
+)
+_VISUAL = ("width", "height", "media_spoiler", "self_destruct_period_seconds")
+_MEDIA_KEYS: dict[str, frozenset[str]] = {
+    "photo": frozenset({"photo", "photo_file_size", *_VISUAL}),
+    "file": frozenset(
+        {"file", "file_size", "file_name", "mime_type", "media_type", "duration_seconds", *_VISUAL}
+    ),
+    "thumbnail": frozenset({"thumbnail", "thumbnail_file_size"}),
+    "contact_vcard": frozenset({"contact_vcard", "contact_vcard_file_size"}),
+}
 _BASIC = frozenset({"id", "type", "date", "date_unixtime", "from", "from_id", "text", "text_entities"})
 
 
@@ -363,8 +366,10 @@ class _Reader:
         )
         if obj.keys() <= _BASIC:  # the common case: a plain text message
             return record
+        record.media = _media(obj)
+        used = _MAPPED.union(*(_MEDIA_KEYS[m.role] for m in record.media))
         for k, v in obj.items():
-            if k not in _MAPPED:
+            if k not in used:
                 details[k] = v
         if "edited" in obj or "edited_unixtime" in obj:
             record.edited_utc = self._time(obj, "edited")[0]
@@ -377,7 +382,6 @@ class _Reader:
         record.via_bot = _str(obj.get("via_bot"))
         record.author = _str(obj.get("author"))
         record.action = _str(obj.get("action"))
-        record.media = _media(obj)
         if "reactions" in obj:
             record.reactions = _reactions(obj)
         return record
@@ -453,12 +457,7 @@ def _media_ref(obj: dict[str, Any], role: str, key: str, size_key: str) -> Media
 
 def _media(obj: dict[str, Any]) -> list[MediaRef]:
     out = []
-    for role, key, size_key in (
-        ("photo", "photo", "photo_file_size"),
-        ("file", "file", "file_size"),
-        ("thumbnail", "thumbnail", "thumbnail_file_size"),
-        ("contact_vcard", "contact_vcard", "contact_vcard_file_size"),
-    ):
+    for role, key, size_key in _MEDIA_ROLES:
         if key in obj:
             ref = _media_ref(obj, role, key, size_key)
             if ref is not None:
