@@ -255,10 +255,18 @@ def audit_verify(session: CaseSession) -> AuditVerification:
 
 
 @use_case("audit.show")
-def audit_show(session: CaseSession, *, limit: int = 50) -> AuditLog:
-    """The log's last ``limit`` entries (0: all), newest last. Subjects name accounts and exports:
-    reading the log is a view like any other."""
+def audit_show(
+    session: CaseSession, *, limit: int = 50, action: str | None = None, operator: str | None = None
+) -> AuditLog:
+    """The log's last ``limit`` entries (0: all), newest last, optionally only those whose action
+    starts with ``action`` or of one ``operator``. Subjects name accounts and exports: reading the
+    log is a view like any other."""
     with session.reading() as conn:
-        shown = list(audit.entries(conn)) if limit == 0 else audit.tail(conn, limit)
-    session.log_view("audit", details={"entries": len(shown)})
+        if limit == 0 and not action and not operator:
+            shown = list(audit.entries(conn))
+        else:
+            shown = audit.find(conn, action=action, operator=operator, limit=limit or 10**9)
+    session.log_view(
+        "audit", details={"entries": len(shown)} | ({"action": action} if action else {})
+    )
     return AuditLog.of(shown)

@@ -360,6 +360,26 @@ def tail(conn: Connection, limit: int) -> list[AuditEntry]:
     return [_entry(r) for r in reversed(rows)]
 
 
+def find(
+    conn: Connection, *, action: str | None = None, operator: str | None = None, limit: int = 200
+) -> list[AuditEntry]:
+    """The last ``limit`` entries whose action starts with ``action`` and whose operator is
+    ``operator`` (either may be None), oldest first: filtered by the database, so a reader of a
+    long log gets a page, not the whole log."""
+    q = select(audit_log)
+    if action:
+        q = q.where(audit_log.c.action.startswith(action, autoescape=True))
+    if operator:
+        q = q.where(audit_log.c.operator == operator)
+    rows = conn.execute(q.order_by(audit_log.c.seq.desc()).limit(limit)).all()
+    return [_entry(r) for r in reversed(rows)]
+
+
+def actions(conn: Connection) -> list[str]:
+    """The actions the log holds, each once."""
+    return sorted(conn.execute(select(audit_log.c.action).distinct()).scalars())
+
+
 # -- verification -------------------------------------------------------------------------------
 
 
