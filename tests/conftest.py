@@ -9,7 +9,6 @@ except under CI (``CI`` set), where that is a failure: CI must run both.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,15 +70,8 @@ def pg_admin() -> str:
 
 @pytest.fixture
 def pg_url(pg_admin: str) -> Iterator[str]:
-    name = f"veilleur_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = pg_admin.rsplit("/", 1)[0]
-    try:
-        yield f"postgresql+psycopg://{base.split('://', 1)[1]}/{name}"
-    finally:
-        with psycopg.connect(pg_admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(pg_admin) as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -101,4 +93,5 @@ def case(tmp_path: Path, db_url: str | None) -> Iterator[Case]:
 
 # The demo case imported, hashed and matched, once per backend per session (tests/matched_demo.py).
 from matched_demo import demo_dir, matched  # noqa: E402, F401
+from pgdb import scratch_database  # noqa: E402
 from team_case import team  # noqa: E402, F401

@@ -4,16 +4,15 @@ the test modules that only read it (or add rows of their own beside what they ch
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import select
 
+from pgdb import backend_url
 from veilleur.case import Case, init_case
 from veilleur.demo.check import store_key
 from veilleur.demo.generate import generate_demo_case
@@ -52,14 +51,11 @@ def matched(
 ) -> Iterator[Matched]:
     """The demo case imported, hashed and matched once per backend; tests only read it (or write
     reports beside it)."""
-    url = None
-    name = f"veilleur_test_{uuid.uuid4().hex[:12]}"
-    admin = ""
-    if request.param == "postgresql":
-        admin = str(request.getfixturevalue("pg_admin"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql+psycopg://{admin.rsplit('/', 1)[0].split('://', 1)[1]}/{name}"
+    with backend_url(request, request.param) as url:
+        yield from _matched(demo_dir, tmp_path_factory, url)
+
+
+def _matched(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory, url: str | None) -> Iterator[Matched]:
     truth = json.loads((demo_dir / "ground_truth.json").read_text(encoding="utf-8"))
     case = init_case(
         tmp_path_factory.mktemp("case") / "case", name="network test", database_url=url, operator="t"
@@ -84,6 +80,3 @@ def matched(
         yield Matched(case, truth, ids)
     finally:
         case.close()
-        if admin:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,15 +6,14 @@ its own, since both change it)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
+from pgdb import backend_url
 from veilleur import app
 
 LEAD = "lead-user"
@@ -34,14 +33,11 @@ def team(
 ) -> Iterator[Team]:
     """The demo case built through the application layer by its lead, with an analyst, a viewer,
     an installation administrator who is no member, and a user who is no member."""
-    url = None
-    name = f"veilleur_test_{uuid.uuid4().hex[:12]}"
-    admin = ""
-    if request.param == "postgresql":
-        admin = str(request.getfixturevalue("pg_admin"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql+psycopg://{admin.rsplit('/', 1)[0].split('://', 1)[1]}/{name}"
+    with backend_url(request, request.param) as url:
+        yield from _team(demo_dir, tmp_path_factory, url)
+
+
+def _team(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory, url: str | None) -> Iterator[Team]:
     truth = json.loads((demo_dir / "ground_truth.json").read_text(encoding="utf-8"))
     root = tmp_path_factory.mktemp("team") / "case"
     app.create_case(root, user=LEAD, name="team case", database_url=url).close()
@@ -53,33 +49,28 @@ def team(
 
         with inst.engine.begin() as conn:
             conn.execute(users.update().where(users.c.name == "admin-user").values(is_admin=True))
-    try:
-        with app.open_session(root, LEAD) as s:
-            app.set_member(s, "analyst-user", "analyst")
-            app.set_member(s, "viewer-user", "viewer")
-            for export in truth["import_order"]:
-                offset = truth["exports"][export]["utc_offset"]
-                app.import_export_file(s, demo_dir / "exports" / export, utc_offset=app.utc_offset(offset))
-            app.hash_media(s, workers=0)
-            for spec in truth["lists"]:
-                app.import_hash_list(
-                    s,
-                    demo_dir / "lists" / spec["file"],
-                    name=spec["name"],
-                    negative=spec["kind"] == "negative",
-                    hash_type=spec.get("hash_type"),
-                )
-            app.match(s, app.MatchOptions(dihedral=True, threads=1))
-            for spec in truth["identity"]["files"]:
-                app.import_record_file(
-                    s, demo_dir / "records" / spec["file"], kind=spec["kind"], source=spec["source"]
-                )
-            app.run_linking(s)
-            app.run_indicator_scan(s)
-            app.rank(s)
-            app.rank(s)
-        yield Team(root, truth, demo_dir)
-    finally:
-        if admin:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with app.open_session(root, LEAD) as s:
+        app.set_member(s, "analyst-user", "analyst")
+        app.set_member(s, "viewer-user", "viewer")
+        for export in truth["import_order"]:
+            offset = truth["exports"][export]["utc_offset"]
+            app.import_export_file(s, demo_dir / "exports" / export, utc_offset=app.utc_offset(offset))
+        app.hash_media(s, workers=0)
+        for spec in truth["lists"]:
+            app.import_hash_list(
+                s,
+                demo_dir / "lists" / spec["file"],
+                name=spec["name"],
+                negative=spec["kind"] == "negative",
+                hash_type=spec.get("hash_type"),
+            )
+        app.match(s, app.MatchOptions(dihedral=True, threads=1))
+        for spec in truth["identity"]["files"]:
+            app.import_record_file(
+                s, demo_dir / "records" / spec["file"], kind=spec["kind"], source=spec["source"]
+            )
+        app.run_linking(s)
+        app.run_indicator_scan(s)
+        app.rank(s)
+        app.rank(s)
+    yield Team(root, truth, demo_dir)

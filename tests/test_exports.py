@@ -13,19 +13,18 @@ import hashlib
 import io
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-import psycopg
 import pytest
 from lxml import etree
 from sqlalchemy import Connection, event, func, select
 
 from conftest import BACKENDS
+from pgdb import backend_url
 from test_demo_case import Demo, demo, import_all, match_demo  # noqa: F401 (demo is a fixture)
 from veilleur.analysis.exchanges import flagged_exchanges
 from veilleur.case import Case, init_case
@@ -66,30 +65,19 @@ def matched(
     demo: Demo,  # noqa: F811
 ) -> Iterator[Case]:
     """The demo case imported, hashed and matched (dihedral), once per backend for this module."""
-    url = None
-    name = None
-    admin = None
-    if request.param == "postgresql":
-        admin = str(request.getfixturevalue("pg_admin"))
-        name = f"veilleur_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql+psycopg://{admin.rsplit('/', 1)[0].split('://', 1)[1]}/{name}"
-    case = init_case(
-        tmp_path_factory.mktemp(f"exports_{request.param}") / "case",
-        name="export test",
-        database_url=url,
-        operator="tester",
-    )
-    try:
-        import_all(case, demo)
-        match_demo(case, demo, dihedral=True)
-        yield case
-    finally:
-        case.close()
-        if name is not None and admin is not None:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with backend_url(request, request.param) as url:
+        case = init_case(
+            tmp_path_factory.mktemp(f"exports_{request.param}") / "case",
+            name="export test",
+            database_url=url,
+            operator="tester",
+        )
+        try:
+            import_all(case, demo)
+            match_demo(case, demo, dihedral=True)
+            yield case
+        finally:
+            case.close()
 
 
 @pytest.fixture(scope="module")

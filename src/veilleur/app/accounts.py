@@ -81,6 +81,7 @@ IDLE_HOURS = 8
 MAX_HOURS = 24
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # as veilleur.timefmt.now_iso writes it
 MIN_PASSWORD = 12
 
 _hasher = PasswordHasher()  # argon2id
@@ -240,7 +241,11 @@ def _now() -> datetime:
 
 
 def _iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return t.strftime(STAMP)
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
 
 
 def _sha(token: str) -> str:
@@ -485,8 +490,7 @@ def web_session(inst: Installation, token: str | None) -> WebSession | None:
         r = conn.execute(select(web_sessions).where(web_sessions.c.token_sha256 == _sha(token))).first()
         if r is None or r.revoked_at is not None:
             return None
-        created = datetime.strptime(r.created_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        seen = datetime.strptime(r.last_seen_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        created, seen = _parse(r.created_at), _parse(r.last_seen_at)
         if now - seen > timedelta(hours=IDLE_HOURS) or now - created > timedelta(hours=MAX_HOURS):
             return None
         u = inst.user(r.user_name, conn)
@@ -605,9 +609,7 @@ def token_user(inst: Installation, token: str) -> User | None:
         ).first()
     if r is None:
         return None
-    if r.last_used_at is None or _now() - datetime.strptime(r.last_used_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-        tzinfo=UTC
-    ) > timedelta(minutes=1):
+    if r.last_used_at is None or _now() - _parse(r.last_used_at) > timedelta(minutes=1):
         with inst.engine.begin() as conn:
             conn.execute(update(api_tokens).where(api_tokens.c.id == r.id).values(last_used_at=_iso(_now())))
     u = inst.user(r.user_name)

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from veilleur.app.accounts import log_event
 from veilleur.app.session import CaseSession
 from veilleur.app.users import METADATA, Installation
 from veilleur.errors import NotFound, PermissionDenied, VeilleurError
+from veilleur.timefmt import now_iso
 
 __all__ = ["JOB_KINDS", "Job", "JobCancelled", "JobRunner", "cancel_job", "jobs_of", "submit_job"]
 
@@ -148,10 +148,6 @@ JOB_KINDS: dict[str, tuple[str, str, Callable[[CaseSession, dict[str, Any], Repo
 }
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _job(r: Any) -> Job:
     return Job(
         r.id,
@@ -211,7 +207,7 @@ def submit_job(
                 "done": 0,
                 "total": 0,
                 "cancel_requested": False,
-                "created_at": _now(),
+                "created_at": now_iso(),
                 "attempts": 0,
             },
         ).scalar_one()
@@ -265,7 +261,7 @@ def cancel_job(session: CaseSession, job_id: int) -> Job:
             .where(jobs.c.id == job_id, jobs.c.status == "queued")
             .values(
                 status="cancelled",
-                finished_at=_now(),
+                finished_at=now_iso(),
                 message=f"cancelled by {session.user} before it started",
             )
         )
@@ -310,7 +306,7 @@ class JobRunner:
             claimed = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == r.id, jobs.c.status == "queued")
-                .values(status="running", started_at=_now(), attempts=r.attempts + 1)
+                .values(status="running", started_at=now_iso(), attempts=r.attempts + 1)
             ).rowcount
         if not claimed:
             return None
@@ -346,7 +342,7 @@ class JobRunner:
             conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job.id)
-                .values(status=status, message=message, finished_at=_now())
+                .values(status=status, message=message, finished_at=now_iso())
             )
         return _get(self.inst, job.id)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import networkx as nx
-from sqlalchemy import Connection, and_, not_, select
+from sqlalchemy import ColumnElement, Connection, and_, not_, select
 
 from veilleur.analysis.exchanges import ExchangeIndex, flagged_exchanges
 from veilleur.analysis.graph import NetworkAnalysis, analyse_network
@@ -57,26 +57,21 @@ _SNAPSHOTS: dict[str, _Snapshot] = {}
 _GUARD = threading.Lock()
 
 
-def change_mark(conn: Connection) -> int:
-    """The sequence number of the case's latest change (0: none yet)."""
+def _latest(conn: Connection, condition: ColumnElement[bool]) -> int:
     seq = conn.execute(
-        select(audit_log.c.seq)
-        .where(and_(not_(audit_log.c.action.like("view.%")), audit_log.c.action.not_in(READS)))
-        .order_by(audit_log.c.seq.desc())
-        .limit(1)
+        select(audit_log.c.seq).where(condition).order_by(audit_log.c.seq.desc()).limit(1)
     ).scalar()
     return int(seq or 0)
+
+
+def change_mark(conn: Connection) -> int:
+    """The sequence number of the case's latest change (0: none yet)."""
+    return _latest(conn, and_(not_(audit_log.c.action.like("view.%")), audit_log.c.action.not_in(READS)))
 
 
 def data_mark(conn: Connection) -> int:
     """The sequence number of the latest change to the case's evidence (:data:`DATA_ACTIONS`)."""
-    seq = conn.execute(
-        select(audit_log.c.seq)
-        .where(audit_log.c.action.in_(DATA_ACTIONS))
-        .order_by(audit_log.c.seq.desc())
-        .limit(1)
-    ).scalar()
-    return int(seq or 0)
+    return _latest(conn, audit_log.c.action.in_(DATA_ACTIONS))
 
 
 def _snapshot(session: CaseSession) -> _Snapshot:

@@ -40,13 +40,7 @@ def _doc(t: type[Any]) -> dict[int | str, dict[str, Any]]:
 def cases(request: Request) -> JSONResponse:
     """The cases the signed-in user is a member of, with their role."""
     catalog: Catalog = request.app.state.catalog
-    mine = catalog.of_member(principal(request).name)
-    return JSONResponse(
-        [
-            {"id": served.id, "name": served.case.name, "role": s.role.label if s.role else None}
-            for served, s in mine
-        ]
-    )
+    return JSONResponse(catalog.listing(principal(request).name))
 
 
 @router.get("/cases/{cid}/summary", responses=_doc(r.Summary))

@@ -50,6 +50,7 @@ __all__ = ["COOKIE", "PUBLIC", "create_app", "route_table"]
 COOKIE = "veilleur_session"
 LOGIN_COOKIE = "veilleur_login"  # the sign-in form's CSRF token, before any session exists
 PUBLIC = ("/login", "/static/", "/healthz")
+"""What answers without a user: these paths, and everything under one that ends with ``/``."""
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 CSP = (
@@ -85,7 +86,7 @@ class Principal:
 
 
 def _is_public(path: str) -> bool:
-    return path == "/login" or path == "/healthz" or path.startswith("/static/")
+    return any(path.startswith(p) if p.endswith("/") else path == p for p in PUBLIC)
 
 
 def _wants_json(request: Request) -> bool:

@@ -71,6 +71,13 @@ class Catalog:
                 out.append((served, s))
         return out
 
+    def listing(self, user: str) -> list[dict[str, str]]:
+        """The cases ``user`` is a member of, as the case list and the API show them."""
+        return [
+            {"id": served.id, "name": served.case.name, "role": s.role.label if s.role else ""}
+            for served, s in self.of_member(user)
+        ]
+
     def close(self) -> None:
         for served in self.cases.values():
             served.case.close()

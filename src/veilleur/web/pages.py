@@ -20,7 +20,7 @@ from veilleur.app import accounts as acc
 from veilleur.app.outputs import new_output_folder
 from veilleur.web.app import COOKIE, LOGIN_COOKIE, principal
 from veilleur.web.catalog import Catalog
-from veilleur.web.templating import render
+from veilleur.web.templating import key_path, render
 
 __all__ = ["router"]
 
@@ -126,16 +126,12 @@ def logout(request: Request) -> Response:
 
 @router.get("/")
 def cases(request: Request) -> Response:
-    p = principal(request)
-    mine = [
-        {"id": served.id, "name": served.case.name, "role": s.role.label if s.role else ""}
-        for served, s in _catalog(request).of_member(p.name)
-    ]
+    mine = _catalog(request).listing(principal(request).name)
     return render(request, "cases.html", {"cases": mine})
 
 
-@router.get("/me")
-def me(request: Request, token: str | None = None) -> Response:
+def _me(request: Request, new_token: str | None = None) -> Response:
+    """The "me" page: sessions, tokens (a new one shown once), language, password."""
     p = principal(request)
     inst = request.app.state.installation
     return render(
@@ -145,11 +141,16 @@ def me(request: Request, token: str | None = None) -> Response:
             "sessions": acc.sessions_of(inst, p.name),
             "current": p.session.id if p.session else None,
             "tokens": acc.tokens_of(inst, p.name),
-            "new_token": None,
+            "new_token": new_token,
             "languages": acc.LANGUAGES,
             "prefs": p.preferences,
         },
     )
+
+
+@router.get("/me")
+def me(request: Request) -> Response:
+    return _me(request)
 
 
 @router.post("/me/preferences")
@@ -172,19 +173,7 @@ def revoke_session(request: Request, session_id: int) -> Response:
 def new_token(request: Request, label: Annotated[str, Form()]) -> Response:
     p = principal(request)
     inst = request.app.state.installation
-    token = acc.issue_token(inst, p.name, label.strip() or "script", by=p.name)
-    return render(
-        request,
-        "me.html",
-        {
-            "sessions": acc.sessions_of(inst, p.name),
-            "current": p.session.id if p.session else None,
-            "tokens": acc.tokens_of(inst, p.name),
-            "new_token": token,
-            "languages": acc.LANGUAGES,
-            "prefs": p.preferences,
-        },
-    )
+    return _me(request, acc.issue_token(inst, p.name, label.strip() or "script", by=p.name))
 
 
 @router.post("/me/tokens/{token_id}/revoke")
@@ -469,9 +458,9 @@ def cancel(request: Request, cid: str, job_id: int) -> Response:
 
 def _back(cid: str, kind: str, target: str) -> str:
     if kind == "account":
-        return f"/cases/{cid}/accounts/{quote(target, safe=':/')}"
+        return f"/cases/{cid}/accounts/{key_path(target)}"
     if kind == "person":
-        return f"/cases/{cid}/persons/{quote(target, safe=':/')}"
+        return f"/cases/{cid}/persons/{key_path(target)}"
     return f"/cases/{cid}/notes"
 
 

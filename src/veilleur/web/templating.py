@@ -35,7 +35,7 @@ from markupsafe import Markup, escape
 from veilleur.app.accounts import LANGUAGES, Preferences
 from veilleur.app.identity import link_state
 
-__all__ = ["LOCALES", "STATIC", "TEMPLATES", "catalogue", "render"]
+__all__ = ["LOCALES", "STATIC", "TEMPLATES", "catalogue", "key_path", "render"]
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -90,6 +90,11 @@ def _marked(snippet: str, marks: list[tuple[int, int]]) -> Markup:
     return Markup("").join(out)
 
 
+def key_path(key: object) -> str:
+    """A record key as a URL path segment: ``telegram:user:1`` stays readable, the rest quoted."""
+    return quote(str(key), safe=":/")
+
+
 def catalogue(language: str) -> NullTranslations:
     """The interface's translations into ``language`` (English is the templates' own text)."""
     po = LOCALES / language / "LC_MESSAGES" / "messages.po"
@@ -119,7 +124,7 @@ def _environment(language: str) -> Environment:
     env.filters["when"] = _when
     env.filters["epoch"] = _epoch
     env.filters["q"] = lambda s: quote(str(s), safe="")
-    env.filters["path"] = lambda s: quote(str(s), safe=":/")
+    env.filters["path"] = key_path
     return env
 
 
