@@ -131,6 +131,14 @@ def _sign_in(page: Any, site: Site, user: str) -> None:
     page.wait_for_url(f"{site.base}/")
 
 
+def _reveal_first_hit(page: Any, reason: str) -> None:
+    """Reveal the first hidden text hit with ``reason`` (htmx swaps the text in)."""
+    first = page.locator("form.reveal").first
+    first.locator("input[name=reason]").fill(reason)
+    first.locator("button").click()
+    page.wait_for_selector(".revealed")
+
+
 def _viewport(page: Any, node: str) -> tuple[float, float]:
     """Where ``node`` is drawn, in page coordinates."""
     box = page.locator("#graph").bounding_box()
@@ -210,8 +218,10 @@ def test_the_journey_of_an_analyst(site: Site, page: Any, tmp_path: Path) -> Non
         page.wait_for_timeout(600)  # sigma reads two clicks within its double-click delay as one
         page.mouse.move(box["x"] + x, box["y"] + y)
         page.mouse.click(box["x"] + x, box["y"] + y)
-        try:
-            page.wait_for_selector("#edge-panel ol.exchanges li", timeout=3000)
+        try:  # the panel of this edge (picking may give a neighbouring edge: then try again)
+            page.wait_for_selector(
+                f'#edge-panel:has(ol.exchanges li) a[href$="/accounts/{counterpart}"]', timeout=3000
+            )
             break
         except playwright_api.TimeoutError:
             continue
@@ -226,7 +236,7 @@ def test_the_journey_of_an_analyst(site: Site, page: Any, tmp_path: Path) -> Non
             }""",
             [CENTRAL, counterpart],
         )
-        page.wait_for_selector("#edge-panel ol.exchanges li")
+        page.wait_for_selector(f'#edge-panel:has(ol.exchanges li) a[href$="/accounts/{counterpart}"]')
     panel = page.inner_text("#edge-panel")
     assert "flagged exchange(s)" in panel and "evidence #" in panel, panel
     _shot(page, tmp_path, "04-edge")
@@ -247,10 +257,7 @@ def test_the_journey_of_an_analyst(site: Site, page: Any, tmp_path: Path) -> Non
 
     # Reveal a text hit with a reason (htmx swaps the text in).
     page.click("nav.case-nav >> text=Text hits")
-    first = page.locator("form.reveal").first
-    first.locator("input[name=reason]").fill("to read the meeting place")
-    first.locator("button").click()
-    page.wait_for_selector(".revealed")
+    _reveal_first_hit(page, "to read the meeting place")
     _shot(page, tmp_path, "07-revealed")
 
     # Another case's URL.
@@ -269,10 +276,7 @@ def test_the_journey_of_an_analyst(site: Site, page: Any, tmp_path: Path) -> Non
 def test_the_journey_of_a_lead(site: Site, page: Any, tmp_path: Path) -> None:
     _sign_in(page, site, LEAD)
     page.goto(f"{site.base}/cases/{site.team_id}/review/indicators")
-    first = page.locator("form.reveal").first
-    first.locator("input[name=reason]").fill("lead checks a meeting")
-    first.locator("button").click()
-    page.wait_for_selector(".revealed")
+    _reveal_first_hit(page, "lead checks a meeting")
     # the reveal is in the audit log, with its reason
     page.click("nav.case-nav >> text=Audit log")
     page.select_option("select[name=action]", "reveal.")
