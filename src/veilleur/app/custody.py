@@ -12,6 +12,7 @@ from veilleur.app.results import (
     AuditLog,
     AuditVerification,
     CaseUpgrade,
+    CaseVerification,
     EvidenceCheck,
     EvidenceList,
     EvidenceRow,
@@ -23,7 +24,7 @@ from veilleur.app.results import (
 from veilleur.app.session import CaseSession, member_role, use_case
 from veilleur.app.users import Installation, User, open_installation
 from veilleur.case import Case, _read_case, init_case, upgrade_case
-from veilleur.custody import audit
+from veilleur.custody import audit, seal
 from veilleur.custody.evidence import verify
 from veilleur.errors import NotFound, PermissionDenied, VeilleurError
 from veilleur.store.schema import case_members, case_meta, evidence
@@ -33,6 +34,7 @@ __all__ = [
     "add_user",
     "audit_show",
     "audit_verify",
+    "case_verify",
     "create_case",
     "evidence_list",
     "evidence_verify",
@@ -252,6 +254,51 @@ def audit_verify(session: CaseSession) -> AuditVerification:
     except VeilleurError:  # a log too damaged to append to: the problems say why
         logged = False
     return AuditVerification([str(p) for p in problems], head.label if head else None, logged)
+
+
+@use_case("case.verify")
+def case_verify(session: CaseSession, *, files: bool = True) -> CaseVerification:
+    """Everything that makes the case's data provable, checked in one pass (``case.verify``):
+    the audit chain, its head and witness (an empty or missing witness is an error); every
+    import's records, recomputed and compared with the seal in its audit entry, and no record
+    outside a seal; the registry's SHA-256s against the seals; and, unless ``files`` is False,
+    each evidence file re-hashed (custody events recorded, as ``evidence verify`` does)."""
+    with session.reading() as conn:
+        chain = audit.verify(conn, witness=session.case.witness_path)
+        head = audit.position(conn)
+        sealed = seal.verify(conn)
+    bad: list[EvidenceCheck] = []
+    n_files = 0
+    if files:
+        with session.case.engine.begin() as conn:
+            for v in verify(conn, session.user):
+                n_files += 1
+                if v.status != "unchanged":
+                    bad.append(EvidenceCheck(v.evidence_id, v.status, v.original_path, v.expected, v.found))
+    details = {
+        "audit_problems": len(chain),
+        "record_problems": len(sealed.problems),
+        "unsealed": len(sealed.unsealed),
+        "sealed_imports": sealed.sealed,
+        "files": n_files,
+        "changed_or_missing": len(bad),
+    }
+    try:
+        session.log_action("case.verify", details=details)
+        logged = True
+    except VeilleurError:  # a log too damaged to append to: the problems say why
+        logged = False
+    return CaseVerification(
+        [str(p) for p in chain],
+        head.label if head else None,
+        sealed.problems,
+        sealed.unsealed,
+        sealed.sealed,
+        sealed.rows,
+        n_files,
+        bad,
+        logged,
+    )
 
 
 @use_case("audit.show")

@@ -71,6 +71,7 @@ USE_CASES: dict[str, Role] = {
     # analysing it
     "import": Role.ANALYST,
     "evidence.verify": Role.ANALYST,
+    "case.verify": Role.ANALYST,
     "hash": Role.ANALYST,
     "lists.import": Role.ANALYST,
     "match": Role.ANALYST,

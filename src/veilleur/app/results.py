@@ -35,6 +35,7 @@ __all__ = [
     "AuditLog",
     "AuditVerification",
     "CaseUpgrade",
+    "CaseVerification",
     "CountOut",
     "CounterpartOut",
     "Dossiers",
@@ -186,6 +187,26 @@ class AuditVerification:
     @property
     def ok(self) -> bool:
         return not self.problems and self.logged
+
+
+@dataclass(frozen=True)
+class CaseVerification:
+    """``case verify``: the audit chain and its witness, every import's records against the seal
+    its audit entry holds, and each evidence file against the registry (docs/audit-log.md)."""
+
+    audit: list[str]  # problems of the chain, its head or the witness
+    head: str | None
+    records: list[str]  # records that differ from what their import sealed
+    unsealed: list[str]  # what carries no seal to check (imported before seals, never completed)
+    sealed_imports: int
+    sealed_rows: int
+    files: int  # evidence files re-hashed (0 with files=False)
+    file_problems: list[EvidenceCheck]
+    logged: bool
+
+    @property
+    def ok(self) -> bool:
+        return not (self.audit or self.records or self.file_problems) and self.logged
 
 
 @dataclass(frozen=True)
@@ -769,6 +790,7 @@ RESULT_TYPES: dict[str, type[Any]] = {
         AuditLog,
         AuditVerification,
         CaseUpgrade,
+        CaseVerification,
         Dossiers,
         EvidenceList,
         EvidenceVerification,

@@ -9,6 +9,7 @@ import click
 from veilleur import app
 from veilleur.cli import render
 from veilleur.cli.context import Ctx
+from veilleur.cli.exit_codes import ExitCode
 
 
 @click.group("case")
@@ -40,6 +41,27 @@ def case_upgrade(obj: Ctx) -> None:
         render.line(f"The case's schema is current (revision {done.after}); nothing to do.")
     else:
         render.line(f"Case upgraded from schema revision {done.before} to {done.after}.")
+
+
+@case_group.command("verify")
+@click.option(
+    "--no-files",
+    is_flag=True,
+    help="Do not re-hash the evidence files (they are on a drive not mounted here); the rest is checked.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def case_verify(obj: Ctx, no_files: bool, as_json: bool) -> None:
+    """Check that the case's data is what was imported; exit 1 on any problem.
+
+    The audit chain and its witness; every import's records against the content seal its audit
+    entry holds (an edited text or sender, a deleted message, a rewritten SHA-256 are caught);
+    the evidence files against the registry. The check is then logged (case.verify).
+    """
+    v = app.case_verify(obj.session(), files=not no_files)
+    render.print_json(v) if as_json else render.case_verification(v)
+    if not v.ok:
+        raise SystemExit(ExitCode.CHECK_FAILED)
 
 
 @case_group.group("members")

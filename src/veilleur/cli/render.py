@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +22,7 @@ from veilleur.app import to_json
 from veilleur.app.results import (
     AuditLog,
     AuditVerification,
+    CaseVerification,
     EvidenceList,
     EvidenceVerification,
     ExchangesView,
@@ -61,7 +64,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def safe(value: object) -> str:
     """Case text for the terminal: control characters (ESC, OSC, C1) shown as ``\\xNN``, markup escaped."""
-    return escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value)))
+    return escape(_clean(value))
+
+
+def _clean(value: object) -> str:
+    """Case text for a Rich ``Text`` (never markup): control characters shown as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
 
 
 def print_json(result: Any) -> None:
@@ -176,6 +184,32 @@ def audit_verification(v: AuditVerification) -> None:
         line(f"[red]{len(v.problems)} problems[/] in the audit log (head: {safe(where)}).")
     else:
         line(f"Audit log intact up to {safe(where)}; witness file agrees.")
+    if not v.logged:
+        err.print("[red]this check could not be logged[/] (the log cannot be appended to as it stands)")
+
+
+def case_verification(v: CaseVerification) -> None:
+    for p in v.audit:
+        line(f"[red]AUDIT[/] {safe(p)}")
+    for p in v.records:
+        line(f"[red]RECORDS[/] {safe(p)}")
+    for c in v.file_problems:
+        line(
+            f"[red]{c.status.upper()}[/] #{c.evidence_id} {safe(c.path)} "
+            f"(registered {c.expected}, now {c.found or '-'})"
+        )
+    for u in v.unsealed:
+        line(f"[yellow]UNSEALED[/] {safe(u)}")
+    chain = f"{len(v.audit)} problems" if v.audit else "intact"
+    records = f"{len(v.records)} problems" if v.records else "as sealed"
+    files = (
+        f"{v.files} re-hashed, {len(v.file_problems)} changed or missing" if v.files else "not re-hashed"
+    )
+    line(f"Audit log: {chain} (head: {safe(v.head or 'an empty log')}).")
+    line(f"Records: {records} ({v.sealed_imports} sealed imports, {v.sealed_rows:,} rows).")
+    line(f"Evidence files: {files}.")
+    if v.unsealed:
+        line(f"{len(v.unsealed)} parts of the case carry no seal to check (listed above).")
     if not v.logged:
         err.print("[red]this check could not be logged[/] (the log cannot be appended to as it stands)")
 
@@ -408,19 +442,24 @@ def network_table(v: NetworkView, title: str | None = None) -> None:
 
 
 def roles_table(v: RolesView) -> None:
-    t = Table("account", "roles", "sent", "received", "period", "degree", "betweenness", "community")
+    """One row per account, readable on 80 columns: each account's key whole, under its name."""
+    t = Table("account", "roles", "sent/\nrecv.", "active\n(UTC)", "network")
+    # The key is what names an account to every other command: folded if it must be, never cut.
+    widest = max((cell_len(s.account) for s in v.accounts), default=7)
+    t.columns[0].min_width = min(widest, 40)
+    t.columns[0].overflow = "fold"
+    t.columns[1].max_width = len("administrator")
     for s in v.accounts:
+        community = s.community if s.community is not None else "-"
         t.add_row(
-            f"{safe(s.name or s.account)}\n[dim]{safe(s.account)}[/]",
-            ", ".join(s.roles),
-            str(s.sent),
-            str(s.received),
-            f"{(s.first_utc or '-')[:10]} to {(s.last_utc or '-')[:10]}",
-            f"{s.degree_centrality:.3f}",
-            f"{s.betweenness:.3f}",
-            str(s.community if s.community is not None else "-"),
+            f"{safe(s.name)}\n[dim]{safe(s.account)}[/]" if s.name else safe(s.account),
+            safe(", ".join(s.roles)) or "-",
+            f"{s.sent}/{s.received}",
+            f"{(s.first_utc or '-')[:10]}\n{(s.last_utc or '-')[:10]}",
+            f"deg {s.degree_centrality:.3f}\nbtw {s.betweenness:.3f}\ncomm {community}",
         )
     out.print(t)
+    line("deg: degree centrality, btw: betweenness, comm: community (docs/network.md).")
 
 
 def propagation_table(v: PropagationView) -> None:
@@ -553,7 +592,8 @@ def link_run_table(r: LinkReport) -> None:
     out.print(t)
 
 
-def _factor_text(f: dict[str, Any]) -> str:
+def _factor_text(f: dict[str, Any]) -> tuple[str, str]:
+    """A link factor in words, and the records it rests on (empty when none)."""
     weight = "" if f.get("weight") is None else f" [{f['weight']:+.2f}]"
     compared = f.get("compared") or {}
     shown = ""
@@ -572,40 +612,36 @@ def _factor_text(f: dict[str, Any]) -> str:
             elif r.get("place"):
                 where += f" {r['place']}"
         cites.append(where)
-    records = f"\n    [dim]{safe('; '.join(cites))}[/]" if cites else ""
-    return f"{safe(f['name'])}: {safe(f['value'])}{safe(shown)}{weight}{records}"
+    return f"{_clean(f['name'])}: {_clean(f['value'])}{_clean(shown)}{weight}", _clean("; ".join(cites))
 
 
 def links_table(v: LinksView) -> None:
+    """Each link as a block, readable on 80 columns: the account and what it is linked to, its
+    status, method, confidence and weight, then its factors, indented, each with its records."""
     if v.run_id is None and not v.links:
         line("No linking run in this case yet ('veilleur link run').")
         return
-    t = Table(
-        "account",
-        "linked to",
-        "status",
-        "method",
-        "conf.",
-        "weight",
-        "factors",
-        title=f"Links (run #{v.run_id})",
-    )
+    line(f"[bold]Links (run #{v.run_id})[/]: {len(v.links)}")
     for x in v.links:
         target = f"person {x.person}" if x.kind == "account_person" else f"account {x.other_account}"
-        weight = "-" if x.match_weight is None else f"{x.match_weight:+.2f}"
+        weight = "" if x.match_weight is None else f" · weight {x.match_weight:+.2f}"
         if x.probability is not None:
-            weight += f"\np={x.probability:.3f}"
-        t.add_row(
-            safe(x.account),
-            safe(target),
-            x.status,
-            x.method,
-            x.confidence or "-",
-            weight,
-            # no emoji codes: "rule:phone: …" is a factor, not ":phone:"
-            Text.from_markup("\n".join(_factor_text(f) for f in x.factors) or "-", emoji=False),
-        )
-    out.print(t)
+            weight += f", p={x.probability:.3f}"
+        out.print()
+        out.print(Text(f"{_clean(x.account)} → {_clean(target)}", style="bold"), overflow="fold")
+        lines = [Text(f"{x.status} · {x.method} · {x.confidence or '-'} confidence{weight}")]
+        if x.decision is not None:
+            d = x.decision
+            note = f": {d.note}" if d.note else ""
+            lines.append(Text(_clean(f"decision #{d.id}: {d.decision} by {d.operator}, {d.at}{note}")))
+        for text in lines:
+            out.print(Padding(text, (0, 0, 0, 2), expand=False))
+        for f in x.factors:
+            # Text, not markup: "rule:phone: …" is a factor, not an emoji code or a tag.
+            said, records = _factor_text(f)
+            out.print(Padding(Text(said), (0, 0, 0, 2), expand=False), overflow="fold")
+            if records:
+                out.print(Padding(Text(records, style="dim"), (0, 0, 0, 6), expand=False), overflow="fold")
 
 
 # -- ranking --------------------------------------------------------------------------------------

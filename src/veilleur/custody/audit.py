@@ -542,11 +542,13 @@ def _check_witness(conn: Connection, path: Path, problems: _Problems, last_seq: 
                         f"its hash differs from the one witnessed (line {lineno}): the entry was replaced",
                     )
 
+    lines = 0
     with path.open("rb") as f:
         for lineno, raw in enumerate(f, 1):
             text = raw.decode("ascii", "replace").strip()
             if not text:
                 continue
+            lines += 1
             m = _WITNESS_LINE.fullmatch(text)
             if m is None:
                 problems.add(None, "witness", f"line {lineno} of {path.name} is unreadable")
@@ -561,6 +563,11 @@ def _check_witness(conn: Connection, path: Path, problems: _Problems, last_seq: 
                 batch = {}
     if batch:
         check(batch)
+    if lines == 0 and last_seq > 0:
+        # An emptied witness agrees with everything: it would hide a cut-off tail, so it is an error.
+        problems.add(
+            None, "witness", f"the witness file ({path}) is empty, while the log holds {last_seq} entries"
+        )
     if beyond is not None:
         problems.add(
             beyond, "witness", f"witnessed, but the log ends at #{last_seq}: entries at the end were deleted"

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, insert, select, union, update
 from veilleur.case import Case
 from veilleur.custody.audit import AuditPosition, record, witness
 from veilleur.custody.evidence import Evidence, register_member, register_path
+from veilleur.custody.seal import SEAL_VERSION, evidence_seal, telegram_seal
 from veilleur.errors import VeilleurError
 from veilleur.ingest.pipeline import Item, prepared, prepared_in_child
 from veilleur.ingest.prepare import PreparedMessage
@@ -182,7 +183,9 @@ class _Import:
             ).first()
             if done is not None:
                 if root.new:  # the same export from a new place: registered, so logged
-                    where = self._audit(conn, done.id, "unchanged", root, False, {})
+                    ids = [root.id, *ev_ids.values()]
+                    seal = {"v": SEAL_VERSION, "evidence": evidence_seal(conn, min(ids), max(ids))}
+                    where = self._audit(conn, done.id, "unchanged", root, False, {}, seal=seal)
                     conn.commit()
                     witness(self.case, where)
                 return ImportResult(done.id, "unchanged", False, orjson.loads(done.report or "{}"))
@@ -256,7 +259,8 @@ class _Import:
                         checkpoint_offset=None,
                     )
                 )
-                where = self._audit(conn, import_id, "complete", root, resumed, report)
+                seal = telegram_seal(conn, import_id, min([root.id, *ev_ids.values()]))
+                where = self._audit(conn, import_id, "complete", root, resumed, report, seal=seal)
                 conn.commit()
             except BaseException as e:
                 conn.rollback()
@@ -283,8 +287,10 @@ class _Import:
         report: dict[str, Any],
         *,
         error: str | None = None,
+        seal: dict[str, Any] | None = None,
     ) -> AuditPosition:
-        """The import's audit entry: which export (path and SHA-256), what became of it, counts."""
+        """The import's audit entry: which export (path and SHA-256), what became of it, counts,
+        and the seal of what it wrote (:mod:`veilleur.custody.seal`)."""
         c = report.get("counters", {})
         details: dict[str, Any] = {
             "import_id": import_id,
@@ -303,6 +309,8 @@ class _Import:
             details["warnings"] = len(report.get("warnings", []))
         if error:
             details["error"] = error
+        if seal is not None:
+            details["seal"] = seal
         return record(
             conn, "import", operator=self.options.operator, subject=self.container.label, details=details
         )

@@ -38,6 +38,7 @@ from veilleur.store.schema import (
     chat_names,
     chats,
     entities,
+    evidence,
     exporter_records,
     import_log,
     media,
@@ -70,6 +71,8 @@ MEDIA_COLS = (
     "spoiler",
     "ttl_seconds",
     "file_evidence_id",
+    "import_id",
+    "file_import_id",
 )
 REACTION_COLS = ("message_pk", "idx", "type", "emoji", "document_id", "count")
 REACTOR_COLS = ("message_pk", "reaction_idx", "account_id", "date_utc")
@@ -498,7 +501,20 @@ class RecordWriter:
                 file_ev, issue = self._media_file(conn, m[1], msg)
                 self._count_media(m, file_ev, issue)
                 media_rows.append(
-                    (mpk, i, m[0], m[1], file_ev is not None, m[2], m[3], issue, *m[4:], file_ev)
+                    (
+                        mpk,
+                        i,
+                        m[0],
+                        m[1],
+                        file_ev is not None,
+                        m[2],
+                        m[3],
+                        issue,
+                        *m[4:],
+                        file_ev,
+                        import_id,
+                        import_id if file_ev is not None else None,
+                    )
                 )
             for i, r in enumerate(msg.reactions):
                 react_rows.append((mpk, i, *r[:4]))
@@ -551,37 +567,72 @@ class RecordWriter:
             self.counts.media_missing += 1
 
     def _later_media(self, conn: Connection, message_pk: int, msg: PreparedMessage) -> None:
-        """A later export may hold a file an earlier one left out: link it, losing nothing."""
+        """The files of a message seen again. Each is registered as evidence, as the first
+        export's were: a later export's copy is evidence of its own, and the report counts it. A
+        file an earlier export left out is linked to the message (by this import: its seal covers
+        the link); a file that differs from the one already linked is a notice, the link kept."""
         if not any(m[1] for m in msg.media):
             return
         stored = {
             r.idx: r
             for r in conn.execute(
-                select(media.c.idx, media.c.role, media.c.file_evidence_id).where(
-                    media.c.message_pk == message_pk
-                )
+                select(media.c.idx, media.c.role, media.c.file_evidence_id, evidence.c.sha256)
+                .outerjoin(evidence, evidence.c.id == media.c.file_evidence_id)
+                .where(media.c.message_pk == message_pk)
             )
         }
         for i, m in enumerate(msg.media):
             row = stored.get(i)
-            if m[1] is None or (row is not None and row.file_evidence_id is not None):
+            if m[1] is None:
                 continue
             file_ev, issue = self._media_file(conn, m[1], msg)
             self._count_media(m, file_ev, issue)
             if file_ev is None:
+                continue
+            if row is not None and row.file_evidence_id is not None:
+                if file_ev != row.file_evidence_id:
+                    found = conn.execute(select(evidence.c.sha256).where(evidence.c.id == file_ev)).scalar()
+                    if found != row.sha256:
+                        self._media_notice(
+                            msg,
+                            "media_differs",
+                            f"its file {m[1]!r} (evidence #{file_ev}) differs from the one an earlier "
+                            f"export gave (evidence #{row.file_evidence_id}); both are registered",
+                        )
                 continue
             if row is None:
                 insert_rows(
                     conn,
                     media,
                     MEDIA_COLS,
-                    [(message_pk, i, m[0], m[1], True, m[2], m[3], None, *m[4:], file_ev)],
+                    [
+                        (
+                            message_pk,
+                            i,
+                            m[0],
+                            m[1],
+                            True,
+                            m[2],
+                            m[3],
+                            None,
+                            *m[4:],
+                            file_ev,
+                            self.import_id,
+                            self.import_id,
+                        )
+                    ],
                 )
             elif row.role == m[0]:
                 conn.execute(
                     update(media)
                     .where(media.c.message_pk == message_pk, media.c.idx == i)
-                    .values(relpath=m[1], present=True, issue=None, file_evidence_id=file_ev)
+                    .values(
+                        relpath=m[1],
+                        present=True,
+                        issue=None,
+                        file_evidence_id=file_ev,
+                        file_import_id=self.import_id,
+                    )
                 )
 
     def _sender(self, conn: Connection, msg: PreparedMessage, ev: int, chat: ChatState) -> int | None:

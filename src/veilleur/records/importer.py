@@ -32,6 +32,7 @@ from sqlalchemy import Connection, insert, select, update
 from veilleur.case import Case
 from veilleur.custody.audit import record, witness
 from veilleur.custody.evidence import register_path
+from veilleur.custody.seal import records_seal
 from veilleur.digests import read_input_file
 from veilleur.errors import BadInput
 from veilleur.records import normalise as norm
@@ -202,7 +203,7 @@ def import_records(
             .where(record_imports.c.id == import_id)
             .values(n_rows=report.rows, report=orjson.dumps(report.to_dict()).decode())
         )
-        details = report.audit_details()
+        details = report.audit_details() | {"seal": records_seal(conn, import_id, ev.id)}
         where = record(conn, "records.import", operator=operator, subject=rkind, details=details)
     witness(case, where)
     return report

@@ -282,6 +282,10 @@ media = Table(
     Column("spoiler", Boolean, nullable=False),
     Column("ttl_seconds", Integer),
     Column("file_evidence_id", Integer, ForeignKey("evidence.id")),
+    # Which import wrote the row, and which linked its file (a later export may bring a file an
+    # earlier one left out): each import's content seal covers what it wrote (migration 0013).
+    Column("import_id", Integer),
+    Column("file_import_id", Integer),
 )
 Index("ix_media_file_evidence", media.c.file_evidence_id)
 
