@@ -141,6 +141,11 @@ def import_line(o: ImportOutcome) -> None:
         f"{c.get('new_versions', 0)} new versions, "
         f"{c.get('reconciled', 0)} HTML reconciled), {c.get('repairs', 0)} repairs, "
         f"{o.report.get('possibly_deleted_flagged', 0)} flagged possibly deleted"
+        + (
+            f", [red]{c['sender_conflicts']} sender conflicts[/] (see the report's warnings)"
+            if c.get("sender_conflicts")
+            else ""
+        )
     )
 
 

@@ -51,6 +51,7 @@ from veilleur.store.schema import (
     import_log,
     imports,
     media,
+    message_conflicts,
     message_sightings,
     message_versions,
     messages,
@@ -275,6 +276,25 @@ def _exporter(import_id: int) -> Select[Any]:
     )
 
 
+def _conflicts(import_id: int) -> Select[Any]:
+    c = message_conflicts.c
+    return (
+        select(
+            c.message_pk,
+            c.evidence_id,
+            c.byte_offset,
+            c.page,
+            c.field,
+            c.stored_account_id,
+            c.found_account_id,
+            c.found_name,
+            c.content_hash,
+        )
+        .where(c.import_id == import_id)
+        .order_by(c.id)
+    )
+
+
 def _import_row(import_id: int) -> Select[Any]:
     c = imports.c
     return select(
@@ -317,6 +337,7 @@ TELEGRAM_STREAMS: tuple[Stream, ...] = (
     ("flagged", _flagged, None),
     ("notices", _notices, None),
     ("exporter_records", _exporter, None),
+    ("conflicts", _conflicts, None),
 )
 
 

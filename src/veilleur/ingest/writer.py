@@ -42,6 +42,7 @@ from veilleur.store.schema import (
     exporter_records,
     import_log,
     media,
+    message_conflicts,
     message_sightings,
     message_versions,
     messages,
@@ -73,6 +74,18 @@ MEDIA_COLS = (
     "file_evidence_id",
     "import_id",
     "file_import_id",
+)
+CONFLICT_COLS = (
+    "message_pk",
+    "import_id",
+    "evidence_id",
+    "byte_offset",
+    "page",
+    "field",
+    "stored_account_id",
+    "found_account_id",
+    "found_name",
+    "content_hash",
 )
 REACTION_COLS = ("message_pk", "idx", "type", "emoji", "document_id", "count")
 REACTOR_COLS = ("message_pk", "reaction_idx", "account_id", "date_utc")
@@ -148,6 +161,7 @@ class Counters:
     exporter_records: int = 0
     repairs: int = 0
     notices: int = 0
+    sender_conflicts: int = 0
     placeholders: dict[str, dict[str, int]] = field(default_factory=dict)
     """Per chat key, per reason code: media the export wrote a placeholder for (every message of
     the export, stored before or not; a thumbnail skipped with its file is not counted again)."""
@@ -184,6 +198,7 @@ class RecordWriter:
         self._media_files: dict[str, tuple[int | None, str | None]] = {}
         self._pending: list[PreparedMessage] = []
         self._log: list[tuple[Any, ...]] = []
+        self._conflicts: list[tuple[Any, ...]] = []
         self._exporter_rows: list[dict[str, Any]] = []
         self._next_pk: int | None = None
         self._deleted_accounts: set[int] = set()
@@ -450,6 +465,7 @@ class RecordWriter:
                     messages.c.content_hash,
                     messages.c.n_versions,
                     messages.c.edited_utc,
+                    messages.c.sender_id,
                 ).where(messages.c.chat_id == chat.chat_id, messages.c.message_id.between(min(ids), max(ids)))
             ).all()
             wanted = set(ids)
@@ -460,6 +476,7 @@ class RecordWriter:
         media_rows: list[tuple[Any, ...]] = []
         react_rows: list[tuple[Any, ...]] = []
         reactor_rows: list[tuple[Any, ...]] = []
+        shown_ids: list[int] = []
         n_new = sum(1 for m in batch if m.message_id not in existing)
         pk = self._allocate(conn, n_new) if n_new else 0
         import_id = self.import_id
@@ -476,15 +493,19 @@ class RecordWriter:
             if old is None or not reconcile:  # HTML re-showing this export's JSON adds nothing
                 self._tally(chat, msg)
             if old is not None:
-                seen_again.append((old.id, ev, import_id, msg.byte_offset, msg.page, msg.content_hash))
                 if reconcile:
+                    seen_again.append((old.id, ev, import_id, msg.byte_offset, msg.page, msg.content_hash))
                     counts.reconciled += 1
                     continue
+                sender = self._sender(conn, msg, ev, chat)
+                if self._sender_conflict(conn, old, msg, sender, ev):
+                    shown_ids.append(old.id)  # the id is there: not "possibly deleted" from this export
+                    continue
+                seen_again.append((old.id, ev, import_id, msg.byte_offset, msg.page, msg.content_hash))
                 if old.content_hash == msg.content_hash:
                     counts.unchanged += 1
                 else:
                     self._new_version(conn, old, msg, ev)
-                self._sender(conn, msg, ev, chat)
                 self._later_media(conn, old.id, msg)
                 continue
             sender_id = self._sender(conn, msg, ev, chat)
@@ -535,10 +556,13 @@ class RecordWriter:
         insert_rows(conn, media, MEDIA_COLS, media_rows)
         insert_rows(conn, reactions, REACTION_COLS, react_rows)
         insert_rows(conn, reaction_actors, REACTOR_COLS, reactor_rows, ignore_conflicts=True)
-        if seen_again and not reconcile:
+        if self._conflicts:
+            insert_rows(conn, message_conflicts, CONFLICT_COLS, self._conflicts)
+            self._conflicts = []
+        if (seen_again or shown_ids) and not reconcile:
             conn.execute(
                 update(messages)
-                .where(messages.c.id.in_([s[0] for s in seen_again]))
+                .where(messages.c.id.in_([s[0] for s in seen_again] + shown_ids))
                 .values(last_import_id=import_id)
             )
 
@@ -648,6 +672,62 @@ class RecordWriter:
         if self.exporter_account is not None and acc != self.exporter_account:
             chat.other_senders = True
         return acc
+
+    def _sender_conflict(
+        self, conn: Connection, old: Any, msg: PreparedMessage, sender: int | None, ev: int
+    ) -> bool:
+        """Whether this sighting names another sender than the stored message: then it is a
+        conflict, recorded with the record that shows it, and never a version of the stored
+        message (a message credited to the wrong person is worse than one lost). Only accounts
+        known by their platform id are compared: a name alone (an HTML export) identifies no one."""
+        if sender is None or old.sender_id is None or sender == old.sender_id:
+            return False
+        keys = self._keys_of(conn, {sender, int(old.sender_id)})
+        if any(k is None or k.startswith("telegram:name:") for k in keys.values()):
+            return False
+        self.counts.sender_conflicts += 1
+        self._conflicts.append(
+            (
+                old.id,
+                self.import_id,
+                ev,
+                msg.byte_offset,
+                msg.page,
+                "sender",
+                old.sender_id,
+                sender,
+                msg.sender[2] if msg.sender else None,
+                msg.content_hash,
+            )
+        )
+        chat = self.chat.key if self.chat else None
+        self.counts.notices += 1
+        self._log.append(
+            (
+                self.import_id,
+                ev,
+                msg.byte_offset,
+                "notice",
+                "sender_conflict",
+                f"message {msg.message_id}: this export names {keys[sender]} as its sender, the stored "
+                f"message {keys[int(old.sender_id)]}; kept as a conflict, the stored sender unchanged",
+                chat,
+            )
+        )
+        return True
+
+    def _keys_of(self, conn: Connection, ids: set[int]) -> dict[int, str | None]:
+        """Account keys by id, for the rare paths that need them (accounts not yet flushed too)."""
+        found: dict[int, str | None] = {i: None for i in ids}
+        for key, i in self._accounts.items():
+            if i in found and found[i] is None:
+                found[i] = key
+        missing = [i for i, k in found.items() if k is None]
+        if missing:
+            q = select(accounts.c.id, accounts.c.key).where(accounts.c.id.in_(missing))
+            for i, key in conn.execute(q):
+                found[int(i)] = key
+        return found
 
     def _new_version(self, conn: Connection, old: Any, msg: PreparedMessage, ev: int) -> None:
         known = (

@@ -246,6 +246,27 @@ message_sightings = Table(
 )
 Index("ix_message_sightings_import", message_sightings.c.import_id)
 
+# A later export that shows a stored message id with another sender (migration 0014): never a
+# new version of the first sender's message, but a conflict kept with the record that shows it,
+# reported by the import and on both accounts' pages. The stored message keeps its first sender.
+message_conflicts = Table(
+    "message_conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_pk", BigInteger, ForeignKey("messages.id"), nullable=False),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
+    Column("byte_offset", BigInteger),
+    Column("page", Text),
+    Column("field", String(32), nullable=False),  # sender
+    Column("stored_account_id", Integer, ForeignKey("accounts.id")),
+    Column("found_account_id", Integer, ForeignKey("accounts.id")),
+    Column("found_name", Text),
+    Column("content_hash", String(32), nullable=False),
+)
+Index("ix_message_conflicts_message", message_conflicts.c.message_pk)
+Index("ix_message_conflicts_import", message_conflicts.c.import_id)
+
 entities = Table(
     "entities",
     metadata,
