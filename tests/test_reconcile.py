@@ -85,3 +85,94 @@ def test_the_same_sender_seen_again_is_no_conflict(tmp_path: Path, db_url: str |
         assert report["counters"]["sender_conflicts"] == 0 and report["counters"]["unchanged"] == 2
     finally:
         case.close()
+
+
+# -- dialog ids written encoded by v1.4.8 to v2.7.1 ---------------------------------------------------
+
+CHANNEL = 1447061072
+BIG_USER = 6802950856  # a modern bare user id above 2**32: never decoded by its magnitude
+
+
+def channel_export(folder: Path, *, old_writer: bool, ids: range) -> Path:
+    """One channel's result.json as a v2.4-v2.7.1 writer (encoded dialog id and integer from_id)
+    or a modern one (bare id, prefixed from_id) wrote it."""
+    folder.mkdir(parents=True)
+    msgs = [
+        {
+            "id": i,
+            "type": "message",
+            "date": f"2020-06-01T10:{i:02d}:00",
+            "date_unixtime": str(1591005600 + 60 * i),
+            "from": "Canal",
+            "from_id": (2 << 32) + CHANNEL if old_writer else f"channel{CHANNEL}",
+            "text": f"post {i}",
+        }
+        for i in ids
+    ]
+    dialog_id = (2 << 32) + CHANNEL if old_writer else CHANNEL
+    doc = {"name": "Canal", "type": "private_channel", "id": dialog_id, "messages": msgs}
+    (folder / "result.json").write_bytes(orjson.dumps(doc))
+    return folder
+
+
+def test_a_channel_exported_in_2020_and_today_is_one_chat(tmp_path: Path, db_url: str | None) -> None:
+    from veilleur.store.schema import chats
+
+    case = init_case(tmp_path / "case", name="c", database_url=db_url, operator=OPERATOR)
+    try:
+        old = import_export(
+            case, channel_export(tmp_path / "old", old_writer=True, ids=range(1, 4)), ImportOptions(OPERATOR)
+        )
+        assert any(w["code"] == "dialog_id_decoded" for w in old.report["warnings"])
+        new = import_export(
+            case, channel_export(tmp_path / "new", old_writer=False, ids=range(1, 6)), ImportOptions(OPERATOR)
+        )
+        assert new.report["counters"]["new"] == 2 and new.report["counters"]["unchanged"] == 3
+        with case.engine.connect() as conn:
+            assert list(conn.execute(select(chats.c.key)).scalars()) == [f"telegram:channel:{CHANNEL}"]
+            senders = set(
+                conn.execute(
+                    select(accounts.c.key).join(messages, messages.c.sender_id == accounts.c.id)
+                ).scalars()
+            )
+        assert senders == {f"telegram:channel:{CHANNEL}"}  # its own posts: the chat's own key
+        assert verified(case).ok
+    finally:
+        case.close()
+
+
+def test_a_modern_bare_id_above_2_32_is_not_decoded(tmp_path: Path, db_url: str | None) -> None:
+    from veilleur.store.schema import chats
+
+    folder = tmp_path / "dm"
+    folder.mkdir()
+    msgs = [
+        {
+            "id": 1,
+            "type": "message",
+            "date": "2026-01-01T10:00:00",
+            "date_unixtime": "1767261600",
+            "from": "Big",
+            "from_id": f"user{BIG_USER}",
+            "text": "bonjour",
+        }
+    ]
+    doc = {"name": "Big", "type": "personal_chat", "id": BIG_USER, "messages": msgs}
+    (folder / "result.json").write_bytes(orjson.dumps(doc))
+    case = init_case(tmp_path / "case", name="c", database_url=db_url, operator=OPERATOR)
+    try:
+        import_export(case, folder, ImportOptions(OPERATOR))
+        with case.engine.connect() as conn:
+            assert list(conn.execute(select(chats.c.key)).scalars()) == [f"telegram:user:{BIG_USER}"]
+    finally:
+        case.close()
+
+
+def test_an_old_personal_chat_id_is_decoded() -> None:
+    from veilleur.sources.telegram_common import decode_dialog_id
+
+    assert decode_dialog_id((1 << 32) + 94435633, "user") == 94435633
+    assert decode_dialog_id((2 << 32) + CHANNEL, "channel") == CHANNEL
+    assert decode_dialog_id((2 << 32) + 77, "chat") == 77
+    assert decode_dialog_id((2 << 32) + 77, "user") == (2 << 32) + 77  # not a user's tag: kept
+    assert decode_dialog_id(5, "user") == 5

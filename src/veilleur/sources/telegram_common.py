@@ -64,6 +64,20 @@ def parse_peer_id(value: object, name: str | None = None) -> PeerRef | None:
     return None
 
 
+def decode_dialog_id(value: int | None, kind: str | None) -> int | None:
+    """The bare id of a dialog ``id`` written by v1.4.8 to v2.7.1, which encoded it as a PeerId
+    (users ``2**32 + id``, chats and channels ``2**33 + id``); the dialog's ``type`` gives the
+    kind. Only for files whose writer is known to be of that era (integer ``from_id``): a modern
+    bare id is never decoded by its magnitude. A value outside its kind's range is kept as is."""
+    if value is None:
+        return None
+    if kind == "user" and _USER_SHIFT <= value < _CHAT_SHIFT:
+        return value - _USER_SHIFT
+    if kind in ("chat", "channel") and _CHAT_SHIFT <= value < (3 << 32):
+        return value - _CHAT_SHIFT
+    return value
+
+
 def bot_api_id(ref: PeerRef) -> int | None:
     """The Bot-API "marked" id investigators often get from other tools (``-100…`` for channels)."""
     if ref.peer_id is None:

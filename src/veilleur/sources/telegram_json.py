@@ -34,6 +34,7 @@ from veilleur.sources.container import ExportContainer
 from veilleur.sources.telegram_common import (
     CHAT_TYPE_KIND,
     GROUP_TYPES,
+    decode_dialog_id,
     local_to_utc,
     parse_peer_id,
     placeholder_reason,
@@ -98,6 +99,10 @@ _MEDIA_KEYS: dict[str, frozenset[str]] = {
     "thumbnail": frozenset({"thumbnail", "thumbnail_file_size"}),
     "contact_vcard": frozenset({"contact_vcard", "contact_vcard_file_size"}),
 }
+LOOK_AHEAD = 1_000
+"""Messages read ahead, at most, to learn the writer era of a dialog whose id may be encoded."""
+_USER_TAG = 1 << 32
+
 _BASIC = frozenset({"id", "type", "date", "date_unixtime", "from", "from_id", "text", "text_entities"})
 
 
@@ -133,6 +138,9 @@ class _Reader:
         self.repairs: list[Repair] = []
         self.info: ExportInfo | None = None
         self._peers: dict[tuple[object, object], PeerRef | None] = {}
+        self.integer_ids: bool | None = None
+        """Whether this file's writer wrote peer ids as integers (before v2.7.2); None until a
+        message shows it. One file is one writer: a full-account export's chats share it."""
 
     def _on_repair(self, offset: int, kind: str, detail: str) -> None:
         self.repairs.append(Repair(self.rel, offset, kind, detail))
@@ -287,7 +295,13 @@ class _Reader:
     ) -> Iterator[SourceRecord]:
         ctype = _str(head.get("type")) or "unknown"
         kind = CHAT_TYPE_KIND.get(ctype)
-        chat = PeerRef(kind, _int(head.get("id")), _str(head.get("name")))
+        raw_id = _int(head.get("id"))
+        items = iter(sc.array_items())
+        ahead: list[tuple[int, int, int, bytes, Any, list[Repair]]] = []
+        if raw_id is not None and raw_id >= _USER_TAG and self.integer_ids is None:
+            ahead = self._look_ahead(sc, items)
+        bare = decode_dialog_id(raw_id, kind) if self.integer_ids else raw_id
+        chat = PeerRef(kind, bare, _str(head.get("name")))
         if coverage is None:
             # "Export Telegram data" saves only the account's own messages in groups and channels
             # unless the analyst's colleague unticked "Only my messages"; left chats always.
@@ -302,16 +316,63 @@ class _Reader:
                 sc.offset,
                 chat,
             )
+        if bare != raw_id:
+            yield Notice(
+                "dialog_id_decoded",
+                f"dialog {chat.name!r}: id {raw_id} is written encoded, as writers before v2.7.2 did; "
+                f"read as {kind} {bare}",
+                self.rel,
+                sc.offset,
+                chat,
+            )
         skip = self.skip_before
-        for i, at in enumerate(sc.array_items()):
+        for i, at, length, raw, obj, repairs in ahead:
+            if at < 0:  # before the checkpoint of a resumed import: done by the interrupted run
+                continue
+            yield from repairs
+            yield from self._one(sc, obj, chat, Position(self.rel, at, i, byte_length=length), raw)
+        for i, at in enumerate(items, len(ahead)):
             if at < skip:
                 sc.skip_value()
                 continue
             at, length, raw, obj = sc.read_value_raw()
             yield from self._drain()
-            if not isinstance(obj, dict) or _int(obj.get("id")) is None:
-                raise sc.error("message without a numeric id", at)
-            yield self.message(obj, chat, Position(self.rel, at, i, byte_length=length), raw)
+            yield from self._one(sc, obj, chat, Position(self.rel, at, i, byte_length=length), raw)
+
+    def _one(
+        self, sc: JsonScanner, obj: Any, chat: PeerRef, pos: Position, raw: bytes
+    ) -> Iterator[SourceRecord]:
+        if not isinstance(obj, dict) or _int(obj.get("id")) is None:
+            raise sc.error("message without a numeric id", pos.byte_offset)
+        yield self.message(obj, chat, pos, raw)
+
+    def _look_ahead(
+        self, sc: JsonScanner, items: Iterator[int]
+    ) -> list[tuple[int, int, int, bytes, Any, list[Repair]]]:
+        """Read messages until one shows which writer era the file is from (its ``from_id`` or
+        ``actor_id`` an integer before v2.7.2, a prefixed string since), at most ``LOOK_AHEAD``:
+        a dialog id of 2**32 or more is encoded in the old era and bare today, and nothing in the
+        dialog's own header tells which. What was read is handed back to be parsed in order."""
+        ahead: list[tuple[int, int, int, bytes, Any, list[Repair]]] = []
+        for i, at in enumerate(items):
+            if at < self.skip_before:
+                sc.skip_value()
+                ahead.append((i, -1, 0, b"", None, []))
+                continue
+            at, length, raw, obj = sc.read_value_raw()
+            ahead.append((i, at, length, raw, obj, list(self._drain())))
+            if isinstance(obj, dict):
+                for key in ("from_id", "actor_id"):
+                    v = obj.get(key)
+                    if isinstance(v, str):
+                        self.integer_ids = False
+                    elif isinstance(v, int) and not isinstance(v, bool):
+                        self.integer_ids = True
+                if self.integer_ids is not None:
+                    break
+            if len(ahead) >= LOOK_AHEAD:
+                break
+        return ahead
 
     # -- message -----------------------------------------------------------------------------
     def _peer(self, raw_id: object, name: object) -> PeerRef | None:
@@ -348,6 +409,15 @@ class _Reader:
             sender = self._peer(obj["actor_id"], obj.get("actor"))
             if "actor" in obj and obj["actor"] is None:
                 details["sender_name_null"] = True
+        if (
+            sender is not None
+            and self.integer_ids
+            and sender.kind == "channel"
+            and chat.kind == "chat"
+            and sender.peer_id == chat.peer_id
+        ):
+            # The old writers' 2**33 tag covered chats and channels alike: this is the group itself.
+            sender = PeerRef("chat", chat.peer_id, sender.name)
         text, entities = _text(obj)
         record = MessageRecord(
             chat=chat,
