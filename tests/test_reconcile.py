@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from matched_demo import demo_dir  # noqa: F401 (the session's generated demo case)
 from veilleur import app
 from veilleur.app.results import CaseVerification
 from veilleur.app.session import CaseSession, member_role
 from veilleur.case import Case, init_case
 from veilleur.ingest.importer import ImportOptions, import_export
+from veilleur.sources.telegram_common import utc_offset
 from veilleur.store.schema import accounts, message_conflicts, messages
 
 OPERATOR = "t"
@@ -176,3 +178,79 @@ def test_an_old_personal_chat_id_is_decoded() -> None:
     assert decode_dialog_id((2 << 32) + 77, "chat") == 77
     assert decode_dialog_id((2 << 32) + 77, "user") == (2 << 32) + 77  # not a user's tag: kept
     assert decode_dialog_id(5, "user") == 5
+
+
+# -- the JSON and the HTML of one export, in two commands ---------------------------------------------
+
+
+def _split(export: Path, tmp: Path) -> tuple[Path, Path]:
+    """The demo's group export (result.json and messages.html with their media) as two folders."""
+    import shutil
+
+    json_only, html_only = tmp / "json-only", tmp / "html-only"
+    shutil.copytree(export, json_only, ignore=shutil.ignore_patterns("messages*.html", "css", "js"))
+    shutil.copytree(export, html_only, ignore=shutil.ignore_patterns("result.json"))
+    return json_only, html_only
+
+
+def test_the_html_of_an_export_imported_after_its_json_is_the_same_chat(
+    demo_dir: Path,  # noqa: F811
+    tmp_path: Path,
+    db_url: str | None,
+) -> None:
+    from veilleur.store.schema import chats
+
+    json_only, html_only = _split(demo_dir / "exports" / "group-2026-03", tmp_path)
+    case = init_case(tmp_path / "case", name="c", database_url=db_url, operator=OPERATOR)
+    try:
+        first = import_export(case, json_only, ImportOptions(OPERATOR, utc_offset("+01:00")))
+        with case.engine.connect() as conn:
+            before = conn.execute(select(chats.c.key)).scalars().all()
+            n = conn.execute(select(func.count()).select_from(messages)).scalar_one()
+        second = import_export(case, html_only, ImportOptions(OPERATOR, utc_offset("+01:00")))
+        c = second.report["counters"]
+        assert c["new"] == 0 and c["reconciled"] == first.report["counters"]["messages"], c
+        assert any(w["code"] == "chat_matched_by_content" for w in second.report["warnings"])
+        with case.engine.connect() as conn:
+            assert conn.execute(select(chats.c.key)).scalars().all() == before
+            assert conn.execute(select(func.count()).select_from(messages)).scalar_one() == n
+        assert verified(case).ok
+    finally:
+        case.close()
+
+
+def html_group(folder: Path, title: str, texts: list[str]) -> Path:
+    """A minimal HTML-only group export: one page, no ids anywhere."""
+    from test_telegram_html import message as html_message
+    from test_telegram_html import page, write
+
+    blocks = [
+        html_message(i, f"01.02.2026 10:{i:02d}:00 UTC+01:00", sender="Alice", text=t)
+        for i, t in enumerate(texts, start=1)
+    ]
+    return write(folder, {"messages.html": page(title, blocks)})
+
+
+def test_two_html_groups_with_one_title_are_never_merged(tmp_path: Path, db_url: str | None) -> None:
+    from veilleur.store.schema import chats
+
+    case = init_case(tmp_path / "case", name="c", database_url=db_url, operator=OPERATOR)
+    try:
+        a = html_group(tmp_path / "a", "Famille", ["bonjour", "ça va ?", "à demain"])
+        b = html_group(tmp_path / "b", "Famille", ["rendez-vous", "au parc", "14h"])
+        again = html_group(tmp_path / "a2", "Famille", ["bonjour", "ça va ?", "à demain", "et un de plus"])
+        import_export(case, a, ImportOptions(OPERATOR))
+        second = import_export(case, b, ImportOptions(OPERATOR))
+        assert any(w["code"] == "same_title_other_chat" for w in second.report["warnings"])
+        third = import_export(case, again, ImportOptions(OPERATOR))  # group a, exported again later
+        assert third.report["counters"]["new"] == 1 and third.report["counters"]["unchanged"] == 3
+        with case.engine.connect() as conn:
+            keys = sorted(conn.execute(select(chats.c.key)).scalars())
+            per_chat = dict(
+                conn.execute(select(chats.c.key, func.count()).join(messages).group_by(chats.c.key)).all()
+            )
+        assert keys == ["telegram:name:Famille", "telegram:name:Famille#2"]
+        assert per_chat == {"telegram:name:Famille": 4, "telegram:name:Famille#2": 3}
+        assert verified(case).ok
+    finally:
+        case.close()

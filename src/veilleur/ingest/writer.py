@@ -103,6 +103,8 @@ VERSION_COLS = (
 )
 
 
+IDENTIFY_SAMPLE = 200
+"""Messages of a chat with no id read before deciding which stored chat, if any, it is."""
 MEDIA_CACHE = 10_000
 """Media paths remembered per import, so a file several messages share is hashed once."""
 
@@ -144,6 +146,9 @@ class ChatState:
     last_utc: int | None = None
     n: int = 0
     other_senders: bool = False
+    twin: bool = False
+    """An HTML chat found by its content to be a chat a JSON export already gave: its messages
+    seen before are sightings only (the JSON's fields are the richer record), new ones are added."""
 
 
 @dataclass
@@ -199,6 +204,7 @@ class RecordWriter:
         self._pending: list[PreparedMessage] = []
         self._log: list[tuple[Any, ...]] = []
         self._conflicts: list[tuple[Any, ...]] = []
+        self._undecided: ChatRecord | None = None
         self._exporter_rows: list[dict[str, Any]] = []
         self._next_pk: int | None = None
         self._deleted_accounts: set[int] = set()
@@ -278,7 +284,94 @@ class RecordWriter:
     # -- records ------------------------------------------------------------------------------
     def chat_record(self, conn: Connection, rec: ChatRecord) -> None:
         self.flush_messages(conn)
+        if rec.ref.peer_id is None and not self.reconcile_only:
+            # A chat with no id (an HTML export) is known by its content, not its title: which
+            # chat it is is decided once its first messages are in (:meth:`_identify`).
+            self._undecided = rec
+            self.chat = None
+            return
         key = rec.ref.key if rec.ref.peer_id is not None else f"telegram:name:{rec.name or ''}"
+        self._open_chat(conn, rec, key)
+
+    def _identify(self, conn: Connection) -> None:
+        """Decide which chat the pending HTML chat is, from its first messages: the stored chat
+        whose messages of the same ids have the same text (at least three of a sample, or all of a
+        shorter one, and most of the ids both hold) — a JSON export's chat with an id, or the
+        same HTML group exported before. With no such chat it is a chat of its own: a stored chat
+        of the same title that shares none of its messages is another group, and the new one gets
+        a key of its own."""
+        rec, self._undecided = self._undecided, None
+        assert rec is not None
+        title_key = f"telegram:name:{rec.name or ''}"
+        ev = self.evidence_ids.get(rec.position.file, self.root_evidence_id)
+        resumed = conn.execute(
+            select(chats.c.key, chats.c.peer_id)
+            .join(chat_names, chat_names.c.chat_id == chats.c.id)
+            .where(
+                chat_names.c.import_id == self.import_id,
+                chat_names.c.evidence_id == ev,
+                chat_names.c.name == (rec.name or ""),
+            )
+        ).first()
+        if resumed is not None:  # an interrupted run of this import decided already
+            self._open_chat(conn, rec, resumed.key, twin=resumed.peer_id is not None)
+            return
+        sample = {
+            m.message_id: (m.kind, " ".join(m.text.split()))
+            for m in self._pending[:IDENTIFY_SAMPLE]
+            if m.text.strip()
+        }
+        found: dict[int, int] = {}
+        overlap: dict[int, int] = {}
+        if sample:
+            q = select(messages.c.chat_id, messages.c.message_id, messages.c.kind, messages.c.text).where(
+                messages.c.message_id.in_(list(sample))
+            )
+            for r in conn.execute(q):
+                kind, text = sample[r.message_id]
+                if kind != r.kind or not r.text.strip():  # a JSON service message has no text to compare
+                    continue
+                overlap[r.chat_id] = overlap.get(r.chat_id, 0) + 1
+                if text == " ".join(r.text.split()):
+                    found[r.chat_id] = found.get(r.chat_id, 0) + 1
+        # Of the sampled ids a stored chat also holds, most must read the same: a later export
+        # adds messages and shows edits, while another chat's message 12 is another text.
+        best = max(
+            (kv for kv in found.items() if kv[1] >= min(3, len(sample)) and 2 * kv[1] > overlap[kv[0]]),
+            key=lambda kv: (kv[1], -kv[0]),
+            default=None,
+        )
+        if best is not None:
+            row = conn.execute(select(chats.c.key, chats.c.peer_id).where(chats.c.id == best[0])).one()
+            twin = row.peer_id is not None
+            if row.key != title_key:
+                self._chat_notice(
+                    rec,
+                    "chat_matched_by_content",
+                    f"HTML chat {rec.name!r} has no id; {best[1]} of {len(sample)} sampled messages are "
+                    f"those of {row.key}: read as that chat",
+                )
+            self._open_chat(conn, rec, row.key, twin=twin)
+            return
+        key, n = title_key, 1
+        while conn.execute(select(chats.c.id).where(chats.c.key == key)).first() is not None:
+            n += 1
+            key = f"{title_key}#{n}"
+        if n > 1:
+            self._chat_notice(
+                rec,
+                "same_title_other_chat",
+                f"HTML chat {rec.name!r} has no id and shares no messages with the stored chat of that "
+                f"title: kept apart as {key}",
+            )
+        self._open_chat(conn, rec, key)
+
+    def _chat_notice(self, rec: ChatRecord, code: str, text: str) -> None:
+        ev = self.evidence_ids.get(rec.position.file, self.root_evidence_id)
+        self.counts.notices += 1
+        self._log.append((self.import_id, ev, rec.position.byte_offset, "notice", code, text, None))
+
+    def _open_chat(self, conn: Connection, rec: ChatRecord, key: str, *, twin: bool = False) -> None:
         row = conn.execute(select(chats.c.id).where(chats.c.key == key)).first()
         if row is None:
             chat_id = int(
@@ -335,6 +428,7 @@ class RecordWriter:
             self.chats[key] = state
         elif self.reconcile_only:
             state.fresh = False  # the JSON pass of this import stored its messages: look them up
+        state.twin = twin
         self.chat = state
         self._by_sender.clear()  # name-only senders are scoped to their chat
 
@@ -451,6 +545,8 @@ class RecordWriter:
 
     def flush_messages(self, conn: Connection) -> None:
         """Write the pending messages of the current chat."""
+        if self._undecided is not None:
+            self._identify(conn)
         batch, self._pending = self._pending, []
         if not batch or self.chat is None:
             return
@@ -481,7 +577,7 @@ class RecordWriter:
         pk = self._allocate(conn, n_new) if n_new else 0
         import_id = self.import_id
         counts = self.counts
-        reconcile = self.reconcile_only
+        reconcile = self.reconcile_only or chat.twin
         for msg in batch:
             ev = self.evidence_ids.get(msg.file, self.root_evidence_id)
             counts.messages += 1
