@@ -254,3 +254,42 @@ def test_two_html_groups_with_one_title_are_never_merged(tmp_path: Path, db_url:
         assert verified(case).ok
     finally:
         case.close()
+
+
+# -- times without an offset ------------------------------------------------------------------------
+
+
+def test_times_without_an_offset_are_announced_with_the_offset_the_export_shows(
+    tmp_path: Path, db_url: str | None
+) -> None:
+    """An export whose messages carry only local times, beside ones that carry both (an export
+    from the era when date_unixtime was being introduced, or a repaired one)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    msgs: list[dict[str, Any]] = []
+    for i in range(1, 7):
+        m: dict[str, Any] = {
+            "id": i,
+            "type": "message",
+            "date": f"2026-02-01T11:{i:02d}:00",  # 10:0i UTC on a machine at UTC+01:00
+            "from": "User 3",
+            "from_id": "user3",
+            "text": f"m{i}",
+        }
+        if i <= 3:
+            m["date_unixtime"] = str(1769940000 + 60 * i)
+        msgs.append(m)
+    doc = {"name": "N", "type": "personal_chat", "id": 3, "messages": msgs}
+    (folder / "result.json").write_bytes(orjson.dumps(doc))
+    case = init_case(tmp_path / "case", name="c", database_url=db_url, operator=OPERATOR)
+    try:
+        report = import_export(case, folder, ImportOptions(OPERATOR)).report
+        assert report["times"]["without_offset"] == 3
+        assert report["times"]["offsets_seen"] == {"+01:00": 3}
+        (w,) = [w for w in report["warnings"] if w["code"] == "times_without_offset"]
+        assert "3 messages" in w["message"] and "--utc-offset +01:00" in w["message"]
+        assert report["counters"]["notices"] == len(report["warnings"])
+        s = app.summary(CaseSession(case, OPERATOR, member_role(case, OPERATOR), None)).summary
+        assert s["times_without_offset"] == 3
+    finally:
+        case.close()

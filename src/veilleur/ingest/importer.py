@@ -22,12 +22,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, union, update
+from sqlalchemy import Connection, func, insert, select, union, update
 
 from veilleur.case import Case
 from veilleur.custody.audit import AuditPosition, record, witness
@@ -60,6 +60,8 @@ from veilleur.timefmt import iso_utc, now_iso
 
 HTML_PAGE = re.compile(r"(?:^|/)messages(\d*)\.html$")
 CHAT_FOLDER = re.compile(r"^chats/chat_(\d+)/")
+OFFSET_SAMPLE = 20_000
+"""Messages with both a local and a Unix time read to tell the exporting machine's offset."""
 BATCH = 5_000
 CHECKPOINT_EVERY = 100_000
 
@@ -247,6 +249,7 @@ class _Import:
                 if self.pages:
                     self._html_pass(conn, writer, state, ev_ids, dialogs)
                 flagged = self._flag_possibly_deleted(conn, import_id, writer)
+                _announce_times(conn, import_id, writer)
                 report = self._report(conn, writer, import_id, flagged, time.monotonic() - started, resumed)
                 conn.execute(
                     update(imports)
@@ -570,6 +573,7 @@ class _Import:
             ).all()
         ]
         firsts = [p["first"] for p in per_chat if p["first"]]
+        times = _times(conn, import_id)
         lasts = [p["last"] for p in per_chat if p["last"]]
         return {
             "import_id": import_id,
@@ -580,9 +584,72 @@ class _Import:
             "possibly_deleted_flagged": flagged,
             "chats": per_chat,
             "date_range": {"first": min(firsts, default=None), "last": max(lasts, default=None)},
+            "times": times,
             "warnings": warnings,
             "seconds": round(seconds, 3),
         }
+
+
+def _times(conn: Connection, import_id: int) -> dict[str, Any]:
+    """How this import's messages were timed: per basis, and the UTC offsets that its messages
+    carrying both a local and a Unix time show (the exporting machine's, DST included)."""
+    m = messages.c
+    basis = {
+        str(b): int(n)
+        for b, n in conn.execute(
+            select(m.time_basis, func.count()).where(m.first_import_id == import_id).group_by(m.time_basis)
+        )
+        if b is not None
+    }
+    offsets: dict[str, int] = {}
+    q = (
+        select(m.date_local, m.date_utc)
+        .where(m.first_import_id == import_id, m.time_basis == "unixtime", m.date_local.is_not(None))
+        .limit(OFFSET_SAMPLE)
+    )
+    for local, utc in conn.execute(q):
+        try:
+            naive = datetime.fromisoformat(local).replace(tzinfo=UTC)
+        except (TypeError, ValueError):
+            continue
+        minutes = round((naive.timestamp() - utc) / 900) * 15  # offsets are whole quarter hours
+        if abs(minutes) <= 14 * 60:
+            label = f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+            offsets[label] = offsets.get(label, 0) + 1
+    return {
+        "basis": basis,
+        "without_offset": basis.get("local_unknown_offset", 0),
+        "offsets_seen": dict(sorted(offsets.items(), key=lambda kv: -kv[1])),
+    }
+
+
+def _announce_times(conn: Connection, import_id: int, writer: RecordWriter) -> None:
+    """Say it, in the import's notices, when messages carry local times with no known offset:
+    they are stored as if they were UTC, and a timeline or an alibi built on them is off by the
+    exporting machine's offset. Where the export's other messages show that offset, say which."""
+    t = _times(conn, import_id)
+    n = t["without_offset"]
+    if n:
+        seen = t["offsets_seen"]
+        hint = (
+            f"; its messages that carry both times show UTC{next(iter(seen))}"
+            + (f" (and {', '.join(list(seen)[1:])}: daylight saving)" if len(seen) > 1 else "")
+            + f": import it again with --utc-offset {next(iter(seen))} to read them so"
+            if seen
+            else "; give the exporting machine's offset with --utc-offset when it is known"
+        )
+        writer.counts.notices += 1
+        conn.execute(
+            insert(import_log).values(
+                import_id=import_id,
+                evidence_id=writer.root_evidence_id,
+                byte_offset=None,
+                kind="notice",
+                code="times_without_offset",
+                message=f"{n} messages carry local times with no UTC offset, stored as if UTC{hint}",
+                chat_key=None,
+            )
+        )
 
 
 def _after_checkpoint(records: Iterator[Item], skip_before: int) -> Iterator[Item]:

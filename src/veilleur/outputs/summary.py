@@ -75,6 +75,11 @@ def case_summary(conn: Connection) -> dict[str, Any]:
             select(func.count()).select_from(media).where(media.c.issue.is_not(None))
         ),
         "date_range": {"first": iso_utc(first), "last": iso_utc(last)},
+        # Local times with no known offset are stored as if UTC: a timeline built on them is off
+        # by the exporting machine's offset, so the summary says how many there are.
+        "times_without_offset": count(
+            select(func.count()).select_from(messages).where(messages.c.time_basis == "local_unknown_offset")
+        ),
         "known_material": _known_material(conn),
         "repairs": repairs,
         "warnings": warnings,
