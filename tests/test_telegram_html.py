@@ -1047,3 +1047,58 @@ def test_a_case_with_the_old_doubled_keys_keeps_them_and_a_later_import_finds_th
     senders = _sender_keys(case)
     assert senders[9002] == "telegram:name:telegram:name:Garden Club:Bob Ray"
     assert senders[9001] == senders[2] == "telegram:name:telegram:name:Garden Club:Ann Lee"
+
+
+# -- older writers ------------------------------------------------------------------------------------
+
+
+def forwarded_2018(ident: int, title: str, *, sender: str, original: str, when: str, text: str) -> Block:
+    """A forward as the 2018 writer wrote it: the original date in a plain ``details`` span."""
+
+    def block(w: Writer) -> None:
+        w.div("message default clearfix", id=f"message{ident}")
+        w.div("pull_left userpic_wrap").userpic(sender[:1]).pop()
+        w.div("body")
+        w.leaf("pull_right date details", title[11:16], title=title)
+        w.leaf("from_name", escape(sender))
+        w.div("forwarded body").div("from_name").raw(escape(original))
+        w.push("span", {"class": "details"}, inline=True).raw(" " + when).pop().pop()
+        w.leaf("text", text)
+        w.pop().pop().pop()
+
+    return block
+
+
+def test_a_2018_forward_keeps_its_original_date(tmp_path: Path) -> None:
+    html = page(
+        "Old Group",
+        [forwarded_2018(7, T1, sender="Ann Lee", original="Zed Poe", when="02.03.2018 09:30:00", text="old")],
+    )
+    records = read(write(tmp_path, {"messages.html": html}), utc_offset=timezone(timedelta(hours=1)))
+    (fwd,) = messages(records).values()
+    assert fwd.forwarded_from == "Zed Poe"  # the date is not part of the name
+    assert fwd.details["forwarded_date"] == "02.03.2018 09:30:00"
+    assert fwd.details["forwarded_date_utc"] == epoch(2018, 3, 2, 8, 30, 0)
+
+
+def test_a_renamed_first_page_is_found_by_its_pages_links(case: Case, tmp_path: Path) -> None:
+    files = single_chat_files()
+    files["index.html"] = files.pop("messages.html")  # published under another name
+    files["messages2.html"] = str(files["messages2.html"])
+    del files["messages10.html"]
+    root = write(tmp_path / "published", files)
+    records = read(root)
+    by_id = messages(records)
+    assert {2, 3, 5, 1001, 1002, 1003} <= set(by_id)
+    assert by_id[2].position.file == "index.html"
+    assert [n.code for n in records if isinstance(n, Notice)].count("first_page_renamed") == 1
+    result = import_export(case, root, ImportOptions("tester"))
+    assert any(w["code"] == "first_page_renamed" for w in result.report["warnings"])
+    assert "index.html" in result.report["files"]
+
+
+def test_pages_without_a_first_page_are_still_refused(tmp_path: Path) -> None:
+    files = single_chat_files()
+    del files["messages.html"]
+    with pytest.raises(BadInput, match=r"no messages\.html"):
+        read(write(tmp_path / "cut", files))

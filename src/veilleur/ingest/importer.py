@@ -168,6 +168,12 @@ class _Import:
         all_files = container.files()
         self.has_json = "result.json" in all_files
         self.pages = _html_pages(all_files)
+        if self.pages:
+            from veilleur.sources.telegram_html import renamed_first_page
+
+            first = renamed_first_page(container, all_files)
+            if first is not None:  # published as index.html: its pages' own links say so
+                self.pages.insert(0, first)
         self.parsed = (["result.json"] if self.has_json else []) + self.pages
         if not self.parsed:
             raise VeilleurError("no result.json and no messages*.html to import", file=container.label)

@@ -35,6 +35,9 @@ from veilleur.safeio import (
 
 # Markers of a Telegram Desktop export root, in the order a reader prefers them.
 EXPORT_MARKERS = ("result.json", "export_results.html", "messages.html")
+SECOND_PAGE = "messages2.html"
+"""Enough to open a folder as an export: its first page may have been published under another
+name (``veilleur.sources.telegram_html.renamed_first_page`` finds it by the pages' links)."""
 
 MAX_ZIP_RATIO = 200
 """Compression ratio above which a large zip member is treated as a bomb (JPEG/MP4 barely compress)."""
@@ -346,7 +349,7 @@ def open_container(path: Path) -> ExportContainer:
                     f"{m} is {what}, not a regular file: the export is refused unread",
                     file=container.original_path(m),
                 )
-    if not any(container.exists(m) for m in EXPORT_MARKERS):
+    if not any(container.exists(m) for m in (*EXPORT_MARKERS, SECOND_PAGE)):
         container.close()
         raise BadInput(
             "not a Telegram Desktop export: no result.json, export_results.html or messages.html",

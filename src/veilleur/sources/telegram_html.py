@@ -912,7 +912,8 @@ def _build_message(
         if fwd_name is not None:
             forwarded_from, fwd_via = _sender_name(fwd_name)
             via_bot = via_bot or fwd_via
-            date_span = _descendant(fwd_name, "date")
+            # The 2018 writer put the original date in a plain ``details`` span of the header.
+            date_span = _first(_descendant(fwd_name, "date"), _descendant(fwd_name, "details"))
             if date_span is not None:
                 fdate = date_span.get("title") or _text(date_span)
                 if fdate:
@@ -1266,6 +1267,38 @@ def _chat_listing(
     return by_prefix, list(repairs), unlinked
 
 
+_LINK_RE = re.compile(rb'<a class="pagination block_link" href="(?P<href>[^"]+)"')
+
+
+def renamed_first_page(container: ExportContainer, files: list[str]) -> str | None:
+    """The first page of a single-chat export published under another name (``index.html``):
+    ``messages2.html`` links back to ``messages.html``, which is not there, and exactly one other
+    page at the top of the export links forward to ``messages2.html``. None when the export has
+    its ``messages.html``, or when its pages' own links do not say which page is the first."""
+    if "messages.html" in files or "messages2.html" not in files:
+        return None
+    try:
+        with container.open("messages2.html") as f:
+            second = f.read(1 << 22)
+    except OSError:
+        return None
+    if b"messages.html" not in {m.group("href") for m in _LINK_RE.finditer(second)}:
+        return None
+    found = []
+    for rel in files:
+        if "/" in rel or not rel.endswith(".html") or _PAGE_RE.match(rel) or rel == "export_results.html":
+            continue
+        try:
+            with container.open(rel) as f:
+                head = f.read(1 << 22)
+        except OSError:
+            continue
+        links = {m.group("href") for m in _LINK_RE.finditer(head)}
+        if b"messages2.html" in links and b'class="history"' in head:
+            found.append(rel)
+    return found[0] if len(found) == 1 else None
+
+
 def _chat_pages(files: list[str]) -> dict[str, list[str]]:
     """Page files per chat folder prefix, each list in numeric page order."""
     pages: dict[str, list[tuple[int, str]]] = {}
@@ -1365,14 +1398,25 @@ def read_html_export(
     refs: Mapping[str, PeerRef] = chat_refs or {}
     files = container.files()
     full = container.exists("export_results.html")
-    if not full and not container.exists("messages.html"):
+    renamed = None if full else renamed_first_page(container, files)
+    if not full and not container.exists("messages.html") and renamed is None:
         raise BadInput(
             "not a Telegram Desktop HTML export: no messages.html or export_results.html",
             file=container.label,
         )
     all_pages = _chat_pages(files)
+    if renamed is not None:
+        all_pages[""] = [renamed, *all_pages.get("", [])]
     if not full:
         yield ExportInfo(layout="single_chat", format="html")
+        if renamed is not None:
+            yield Notice(
+                "first_page_renamed",
+                f"the export's first page is {renamed!r}: messages2.html links back to it as "
+                "messages.html, the name the exporter gave it, and it links forward to messages2.html",
+                renamed,
+                0,
+            )
         yield from _read_chat(
             container,
             "",
