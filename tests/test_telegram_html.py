@@ -1102,3 +1102,68 @@ def test_pages_without_a_first_page_are_still_refused(tmp_path: Path) -> None:
     del files["messages.html"]
     with pytest.raises(BadInput, match=r"no messages\.html"):
         read(write(tmp_path / "cut", files))
+
+
+def test_a_link_that_reads_like_a_mention_keeps_its_target(tmp_path: Path) -> None:
+    text = (
+        '<a href="https://t.me/annlee">@annlee</a> and '
+        '<a href="https://evil.example/annlee">@annlee</a> and '
+        '<a href="https://t.me/someoneelse">@annlee</a>'
+    )
+    html = page("Group", [message(1, T1, sender="Ann Lee", text=text)])
+    (msg,) = messages(read(write(tmp_path, {"messages.html": html}))).values()
+    found = [(e.type, e.href) for e in msg.entities if e.type != "plain"]
+    assert found == [
+        ("mention", None),
+        ("text_link", "https://evil.example/annlee"),
+        ("text_link", "https://t.me/someoneelse"),
+    ]
+
+
+# -- pages the parser had to mend ------------------------------------------------------------------------
+
+
+def notices_of(records: list[SourceRecord]) -> dict[str, Notice]:
+    return {r.code: r for r in records if isinstance(r, Notice)}
+
+
+def test_a_cut_off_page_is_a_warning_with_its_place(tmp_path: Path) -> None:
+    html = page("G", [message(i, T1, sender="Ann Lee", text=f"message {i} " * 20) for i in range(1, 30)])
+    cut = html[: len(html) * 2 // 3]
+    records = read(write(tmp_path, {"messages.html": cut}))
+    n = notices_of(records)["html_cut_off"]
+    assert n.file == "messages.html" and n.byte_offset == len(cut.encode())
+    assert 10 < len(messages(records)) < 29  # what is there is kept
+
+
+def test_a_huge_text_node_is_kept_whole(tmp_path: Path) -> None:
+    big = "a" * (11 * 1024 * 1024)  # over libxml2's 10 MB limit for one text node
+    html = page(
+        "G", [message(1, T1, sender="Ann Lee", text=big), message(2, T1, sender="Ann Lee", text="next")]
+    )
+    records = read(write(tmp_path, {"messages.html": html}))
+    by_id = messages(records)
+    assert len(by_id[1].text) == len(big) and by_id[2].text == "next"
+    assert not notices_of(records)
+
+
+def test_markup_nested_too_deep_is_never_lost_silently(tmp_path: Path) -> None:
+    deep = "<b>" * 3000 + "deep" + "</b>" * 3000
+    html = page(
+        "G",
+        [
+            message(1, T1, sender="Ann Lee", text="before"),
+            message(2, T1, sender="Ann Lee", text=deep),
+            message(3, T1, sender="Ann Lee", text="after"),
+        ],
+    )
+    records = read(write(tmp_path, {"messages.html": html}))
+    found = notices_of(records)
+    assert messages(records)[1].text == "before"
+    assert {"html_recovered", "html_messages_lost"} <= set(found), found
+    assert "line" in found["html_recovered"].message and found["html_recovered"].byte_offset is not None
+
+
+def test_an_ordinary_page_needs_no_mending(tmp_path: Path) -> None:
+    records = read(write(tmp_path, single_chat_files()))
+    assert not {"html_recovered", "html_cut_off", "html_messages_lost"} & set(notices_of(records))

@@ -60,6 +60,7 @@ Element = lxml.etree._Element
 _PAGE_RE = re.compile(r"^(?P<prefix>(?:chats/chat_(?P<chat>\d+)/)?)messages(?P<n>\d*)\.html$")
 _MESSAGE_ID_RE = re.compile(r"^message(-?\d+)$")
 _GO_TO_RE = re.compile(r"(?:^|/)(?P<page>messages\d*\.html)?#go_to_message(?P<id>-?\d+)$")
+_MENTION_HREF = re.compile(r"https?://(?:www\.)?(?:t\.me|telegram\.me)/(?P<name>[A-Za-z0-9_]{3,64})/?")
 _TITLE_RE = re.compile(
     r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
     r"(?:\s+(?:UTC|GMT)(?:\s*([+-])(\d{1,2})(?::?(\d{2}))?)?)?\s*$"
@@ -148,8 +149,10 @@ def _decode(data: bytes, rel: str) -> tuple[str, list[Repair]]:
     return text, repairs
 
 
-def _load_page(container: ExportContainer, rel: str) -> tuple[bytes, Element, list[Repair]]:
-    """Read one HTML file whole (pages are bounded) and parse it."""
+def _load_page(container: ExportContainer, rel: str) -> tuple[bytes, Element, list[Repair | Notice]]:
+    """Read one HTML file whole (pages are bounded) and parse it, saying what the parser had to
+    recover: libxml2 mends broken markup silently, and a page it mended may hold less than its
+    bytes do. ``huge_tree`` keeps a text node over 10 MB whole (without it, libxml2 drops it)."""
     where = container.original_path(rel)
     try:
         with container.open(rel) as fh:
@@ -157,13 +160,86 @@ def _load_page(container: ExportContainer, rel: str) -> tuple[bytes, Element, li
     except OSError as e:
         raise BadInput(f"cannot read HTML page ({e})", file=where) from e
     text, repairs = _decode(data, rel)
+    parser = lxml.etree.HTMLParser(huge_tree=True)
     try:
-        root = lxml.etree.fromstring(text, lxml.etree.HTMLParser())
+        root = lxml.etree.fromstring(text, parser)
     except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as e:
         raise BadInput(f"not a Telegram Desktop HTML export page ({e})", file=where) from e
     if root is None:
         raise BadInput("not a Telegram Desktop HTML export page (empty document)", file=where)
-    return data, root, repairs
+    return data, root, [*repairs, *_recovered(data, root, parser, rel)]
+
+
+_MESSAGE_DIV = re.compile(rb'<div class="message[ "][^>]*\bid="message-?\d+"')
+
+
+def _recovered(data: bytes, root: Element, parser: Any, rel: str) -> list[Notice]:
+    """Warnings for a page the parser had to mend: errors it logged (with line and column), a
+    page cut off before its end, and messages in its bytes that did not come out of the parse."""
+    out: list[Notice] = []
+    errors = [e for e in parser.error_log if e.level >= 2]  # ERROR or FATAL, not warnings
+    if errors:
+        e = errors[0]
+        out.append(
+            Notice(
+                "html_recovered",
+                f"{rel}: the HTML parser mended {len(errors)} error(s), the first at line {e.line}, "
+                f"column {e.column} ({e.message.strip()}); check the page against what was stored",
+                rel,
+                _line_offset(data, e.line),
+            )
+        )
+    if not data.rstrip().endswith(b"</html>"):
+        out.append(
+            Notice(
+                "html_cut_off",
+                f"{rel}: the page ends at byte {len(data)} before its closing </html>: it was cut off, "
+                "and its last message may be incomplete",
+                rel,
+                len(data),
+            )
+        )
+    in_bytes = len(_MESSAGE_DIV.findall(data))
+    parsed = sum(1 for el in root.iter("div") if (el.get("id") or "").startswith("message"))
+    if parsed < in_bytes:
+        out.append(
+            Notice(
+                "html_messages_lost",
+                f"{rel}: {in_bytes} messages in the page's bytes, {parsed} after parsing: "
+                f"{in_bytes - parsed} could not be read",
+                rel,
+                None,
+            )
+        )
+    return out
+
+
+def _flatten(el: Element) -> None:
+    """Replace each too-deep subtree of ``el`` by its text (lxml serialises it without recursing
+    in Python), so that the message can be read with its formatting lost but no character."""
+    for node in list(el.iter()):
+        depth, up = 0, node  # type: tuple[int, Element | None]
+        while up is not None and up is not el:
+            depth, up = depth + 1, up.getparent()
+        if depth == FLATTEN_DEPTH and len(node):
+            text = lxml.etree.tostring(node, method="text", encoding=str, with_tail=False)
+            for child in list(node):
+                node.remove(child)
+            node.text = text
+
+
+FLATTEN_DEPTH = 50
+"""Depth below a message at which markup is flattened to text when it is too deep to walk."""
+
+
+def _line_offset(data: bytes, line: int) -> int | None:
+    """The byte offset where ``line`` (1-based) of ``data`` starts."""
+    at = 0
+    for _ in range(max(0, line - 1)):
+        at = data.find(b"\n", at) + 1
+        if at == 0:
+            return None
+    return at
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,7 +413,10 @@ def _classify_entity(el: Element, text: str) -> tuple[str, str | None, dict[str,
         return "phone", None, None
     if href == text:
         return "link", None, None
-    if text.startswith("@") and len(text) > 1 and href.rstrip("/").endswith("/" + text[1:]):
+    m = _MENTION_HREF.fullmatch(href)
+    if text.startswith("@") and m is not None and m.group("name").lower() == text[1:].lower():
+        # What the writer writes for an @username: a link to t.me/username, implied by the name.
+        # A link elsewhere that only reads like a mention stays a link, its target kept.
         return "mention", None, None
     if href and ":" not in href and not href.startswith("#") and len(text) <= 8:
         # A custom emoji is linked to its sticker file, relative to the page.
@@ -990,7 +1069,10 @@ def _build_message(
 
 
 def _read_page(
-    container: ExportContainer, rel: str, state: _ChatState, page: tuple[bytes, Element, list[Repair]]
+    container: ExportContainer,
+    rel: str,
+    state: _ChatState,
+    page: tuple[bytes, Element, list[Repair | Notice]],
 ) -> Iterator[SourceRecord]:
     data, root, repairs = page
     where = container.original_path(rel)
@@ -1030,7 +1112,23 @@ def _read_page(
             raw = lxml.etree.tostring(el, encoding="utf-8", method="html", with_tail=False)
         position = Position(file=rel, byte_offset=start, index=state.index, page=rel)
         try:
-            rec, notices = _build_message(el, msg_id, state, position, raw, rel)
+            try:
+                rec, notices = _build_message(el, msg_id, state, position, raw, rel)
+            except RecursionError:
+                # Markup nested deeper than Python's stack: keep every character of the message's
+                # text, its formatting flattened, and say so.
+                _flatten(el)
+                rec, notices = _build_message(el, msg_id, state, position, raw, rel)
+                notices.append(
+                    Notice(
+                        "html_deep_nesting",
+                        f"message {msg_id}: its markup is nested too deep to read as formatting; its "
+                        "text is kept whole, as plain text",
+                        rel,
+                        start,
+                        state.chat,
+                    )
+                )
         except _MESSAGE_ERRORS as e:
             place = f"message {msg_id}" + (f" at byte {start}" if start is not None else "")
             raise BadInput(f"unreadable message ({type(e).__name__}: {e})", file=where, place=place) from e
