@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import func, select
 
 from matched_demo import demo_dir  # noqa: F401 (the session's generated demo case)
@@ -16,6 +17,7 @@ from veilleur import app
 from veilleur.app.results import CaseVerification
 from veilleur.app.session import CaseSession, member_role
 from veilleur.case import Case, init_case
+from veilleur.errors import VeilleurError
 from veilleur.ingest.importer import ImportOptions, import_export
 from veilleur.sources.telegram_common import utc_offset
 from veilleur.store.schema import accounts, message_conflicts, messages
@@ -291,5 +293,9 @@ def test_times_without_an_offset_are_announced_with_the_offset_the_export_shows(
         assert report["counters"]["notices"] == len(report["warnings"])
         s = app.summary(CaseSession(case, OPERATOR, member_role(case, OPERATOR), None)).summary
         assert s["times_without_offset"] == 3
+        # The same export again with the offset it suggests: refused, never "unchanged" in silence.
+        with pytest.raises(VeilleurError, match=r"import #1, read with no UTC offset: 3 of its messages"):
+            import_export(case, folder, ImportOptions(OPERATOR, utc_offset("+01:00")))
+        assert import_export(case, folder, ImportOptions(OPERATOR)).status == "unchanged"
     finally:
         case.close()

@@ -185,7 +185,7 @@ class _Import:
             root, ev_ids = _register_all(conn, self.container, self.parsed, op.operator)
         with engine.connect() as conn:
             done = conn.execute(
-                select(imports.c.id, imports.c.report)
+                select(imports.c.id, imports.c.report, imports.c.options)
                 .join(evidence, evidence.c.id == imports.c.evidence_id)
                 .where(evidence.c.sha256 == root.sha256, imports.c.status == "complete")
             ).first()
@@ -196,6 +196,7 @@ class _Import:
                     where = self._audit(conn, done.id, "unchanged", root, False, {}, seal=seal)
                     conn.commit()
                     witness(self.case, where)
+                self._refuse_another_offset(conn, done)
                 return ImportResult(done.id, "unchanged", False, orjson.loads(done.report or "{}"))
             pending = conn.execute(
                 select(imports)
@@ -285,6 +286,37 @@ class _Import:
                 raise
         witness(self.case, where)
         return ImportResult(import_id, "complete", resumed, report)
+
+    def _refuse_another_offset(self, conn: Connection, done: Any) -> None:
+        """An export imported already is not read again: its records are sealed as they were
+        read. When the analyst now gives another --utc-offset and some of its messages carry
+        local times, saying "unchanged" would ignore the offset in silence: it is refused, saying
+        what was stored and how."""
+        wanted = self.options.utc_offset
+        if wanted is None:
+            return
+        was = orjson.loads(done.options or "{}").get("utc_offset")
+        if was == str(wanted):
+            return
+        n = conn.execute(
+            select(func.count())
+            .select_from(messages)
+            .where(
+                messages.c.first_import_id == done.id,
+                messages.c.time_basis.in_(("local_unknown_offset", "local_with_offset")),
+            )
+        ).scalar_one()
+        if n:
+            raise VeilleurError(
+                f"this export is import #{done.id}, read with "
+                + (f"--utc-offset {was}" if was else "no UTC offset")
+                + f": {n} of its messages carry local times, stored "
+                + (f"at {was}" if was else "as if UTC")
+                + f". Reading them at {wanted} is not done by importing it again (the records it "
+                "sealed would change); the import's report and 'summary' say how its times were "
+                "read",
+                file=self.container.label,
+            )
 
     def _audit(
         self,
