@@ -216,19 +216,22 @@ def write_ncmec(
     deleted_images: list[int] = (),  # type: ignore[assignment]
     classification: dict[int, str] | None = None,
     drop_sha1: set[int] = frozenset(),  # type: ignore[assignment]
+    pdna: dict[int, str] | None = None,
 ) -> Path:
+    """``pdna`` gives the PhotoDNA text written for some entries (media id → text), as is."""
     classification = classification or {}
 
     def entry(tag: str, e: Synth) -> str:
         cls = classification.get(e.media_id, "A1" if e.category == 1 else "B2")
         sha1 = "" if e.media_id in drop_sha1 else f"<sha1>{e.sha1.upper()}</sha1>"
+        photodna = f"<pdna>{pdna[e.media_id]}</pdna>" if pdna and e.media_id in pdna else ""
         return (
             f"    <{tag}>\n"
             f'      <member id="42">Synthetic Member</member>\n'
             f"      <timestamp>2026-01-02T03:04:05Z</timestamp>\n"
             f"      <id>{e.media_id}</id>\n"
             f"      <classification>{cls}</classification>\n"
-            f"      <fingerprints><md5>{e.md5}</md5>{sha1}<pdq>{e.pdq}</pdq>"
+            f"      <fingerprints><md5>{e.md5}</md5>{sha1}<pdq>{e.pdq}</pdq>{photodna}"
             f'<tmk-pdqf rel="self" href="/v2/entries/{e.media_id}/fingerprints/TMK_PDQF"/></fingerprints>\n'
             f'      <feedback lastUpdateTimestamp="2026-01-03T00:00:00Z">'
             f'<negativeFeedback type="Sha1"><reasons><reason guid="0" name="r" type="Sha1"/></reasons>'
@@ -255,6 +258,20 @@ def write_ncmec(
     )
     parts.append("</queryResult>\n")
     path.write_text("".join(parts), encoding="utf-8")
+    return path
+
+
+def write_ncmec_unchanged(path: Path, stamp: str) -> Path:
+    """An entries response for a time range in which nothing changed: every count 0."""
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<queryResult xmlns="{NCMEC_NS}">\n'
+        f'  <images count="0" maxTimestamp="{stamp}"/>\n'
+        f'  <videos count="0" maxTimestamp="{stamp}"/>\n'
+        "  <paging/>\n"
+        "</queryResult>\n",
+        encoding="utf-8",
+    )
     return path
 
 

@@ -32,6 +32,7 @@ from listfixtures import (
     write_csv,
     write_csv_vpdq,
     write_ncmec,
+    write_ncmec_unchanged,
     write_text,
     write_typed,
     write_typed_vpdq,
@@ -380,18 +381,6 @@ _V = ENTRIES[1]
 MALFORMED: dict[str, tuple[Callable[[Path], Path], dict[str, Any], str, str]] = {
     # case id: (file maker, import options, error message pattern, place pattern)
     "vics truncated": (_truncated, {}, r"file ends inside|ends early", r"^byte \d+$"),
-    "vics MD5 of the wrong length": (
-        _edited(lambda d: write_vics2_hashset(d / "s.json", ENTRIES), _V.md5.upper(), _V.md5.upper()[:-1]),
-        {},
-        r"MD5: MD5 value has 31 hex characters, expected 32",
-        r"^byte \d+ \(media record 2\)$",
-    ),
-    "vics SHA1 not hex": (
-        _edited(lambda d: write_vics2_hashset(d / "s.json", ENTRIES), _V.sha1, "g" + _V.sha1[1:]),
-        {},
-        r"not hexadecimal",
-        r"media record 2\)$",
-    ),
     "vics hash set without value": (
         _bytes("x.json", b'{"@odata.context": "%b"}' % b"ProjectVic#Media"),
         {},
@@ -413,12 +402,6 @@ MALFORMED: dict[str, tuple[Callable[[Path], Path], dict[str, Any], str, str]] = 
         {},
         r"XML not well-formed",
         r"^line 8, column \d+$",
-    ),
-    "ncmec wrong hash length": (
-        _edited(lambda d: write_ncmec(d / "n.xml", ENTRIES[:3]), f"<pdq>{_V.pdq}", f"<pdq>{_V.pdq}00"),
-        {},
-        r"<pdq> of image 2: PDQ value has 66 hex characters, expected 64",
-        r"^line 17$",
     ),
     "ncmec entry without id": (
         _edited(lambda d: write_ncmec(d / "n.xml", ENTRIES[:3]), "<id>3</id>", ""),
@@ -458,11 +441,11 @@ MALFORMED: dict[str, tuple[Callable[[Path], Path], dict[str, Any], str, str]] = 
         r"no hash column in the CSV header",
         r"^line 1$",
     ),
-    "csv bad value": (
-        _edited(lambda d: write_csv(d / "l.csv", ENTRIES[:3]), _V.sha1, _V.sha1[:-2]),
+    "csv bare value of no known length": (
+        _bytes("h.csv", b"hash,category\n" + _V.md5[:30].encode() + b",1\n"),
         {},
-        r"SHA-1 value has 38 hex characters, expected 40",
-        r"^line 3$",
+        r"30 hex characters is no known hash length",
+        r"^line 2$",
     ),
     "csv row wider than its header": (
         _bytes("w.csv", b"md5,category\n" + _V.md5.encode() + b",1,extra\n"),
@@ -516,6 +499,102 @@ def test_malformed_files_fail_naming_file_and_place_and_change_nothing(case: Cas
             text = str(err.value).lower()
             assert not any(e.md5 in text or e.sha1 in text or e.pdq in text for e in ENTRIES), bad
         assert _snapshot(case) == before, bad
+
+
+# -- lists from the wild ---------------------------------------------------------------------------
+
+
+def _active(case: Case, list_name: str) -> set[tuple[str, str]]:
+    return {k for k, r in _rows(case, list_name).items() if r.removed_version_id is None}
+
+
+def test_an_unchanged_ncmec_delta_is_a_version_that_changes_nothing(case: Case, tmp_path: Path) -> None:
+    """A feed fetched again with nothing new answers an empty delta: a version, not an error."""
+    import_list(case, write_ncmec(tmp_path / "d1.xml", ENTRIES[:4]), name="N", operator="t")
+    before = {k: tuple(r) for k, r in _rows(case, "N").items()}
+    quiet = write_ncmec_unchanged(tmp_path / "d2.xml", "2026-02-01T00:00:00Z")
+    r = import_list(case, quiet, name="N", operator="t")
+    assert (r.status, r.full, r.version, r.format) == ("imported", False, "2026-02-01T00:00:00Z", "ncmec")
+    counts = (r.items, r.entries, r.added, r.changed, r.unchanged, r.removed, r.withdrawn, r.deletions)
+    assert counts == (0, 0, 0, 0, 0, 0, 0, 0)
+    assert {k: tuple(r) for k, r in _rows(case, "N").items()} == before
+    with case.engine.connect() as conn:
+        versions = conn.execute(
+            select(hash_list_versions.c.version, hash_list_versions.c.n_added, hash_list_versions.c.n_removed)
+            .join(hash_lists, hash_lists.c.id == hash_list_versions.c.list_id)
+            .where(hash_lists.c.name == "N")
+            .order_by(hash_list_versions.c.id)
+        ).all()
+    assert [tuple(v) for v in versions][1:] == [("2026-02-01T00:00:00Z", 0, 0)]
+    assert import_list(case, quiet, name="N", operator="t").status == "unchanged"  # the same file
+    later = import_list(
+        case, write_ncmec_unchanged(tmp_path / "d3.xml", "2026-03-01T00:00:00Z"), name="N", operator="t"
+    )
+    assert (later.status, later.version) == ("imported", "2026-03-01T00:00:00Z")
+    fresh = import_list(case, quiet, name="Fresh", operator="t")  # a list may start so
+    assert (fresh.new_list, fresh.entries) == (True, 0)
+    # Given as a whole list it would withdraw every entry: that is still refused.
+    whole = write_ncmec_unchanged(tmp_path / "d4.xml", "2026-04-01T00:00:00Z")
+    with pytest.raises(BadInput, match="no hash entries"):
+        import_list(case, whole, name="N", operator="t", full=True)
+    assert {k: tuple(r) for k, r in _rows(case, "N").items()} == before
+
+
+def test_a_malformed_fingerprint_is_a_notice_and_the_rest_is_imported(case: Case, tmp_path: Path) -> None:
+    """A shortened PhotoDNA value costs that fingerprint: the entry's other fingerprints, the
+    rest of the file and the value an earlier version gave for it are kept."""
+    e = ENTRIES[:3]
+    pdna_hex = {x.media_id: x.photodna.hex() for x in e}
+    import_list(case, write_ncmec(tmp_path / "n1.xml", e, pdna=pdna_hex), name="N", operator="t")
+    cut = {**pdna_hex, 2: pdna_hex[2][:-8]}
+    short = write_ncmec(tmp_path / "n2.xml", e, pdna=cut, classification={1: "A2"})
+    r = import_list(case, short, name="N", operator="t")
+    assert (r.status, r.items, r.entries, r.fingerprints_rejected, r.changed) == ("imported", 3, 11, 1, 4)
+    lines = short.read_text().splitlines()
+    line = next(n for n, t in enumerate(lines, 1) if pdna_hex[2][:-8] + "<" in t)
+    opens = max(n for n, t in enumerate(lines[:line], 1) if t.strip() == "<image>")
+    assert r.notices == [
+        {
+            "place": f"line {opens} (<image> 2)",
+            "entry": "image:2",
+            "fingerprint": f"<pdna> (line {line})",
+            "problem": "PhotoDNA value has 280 hex characters, expected 288",
+        }
+    ]
+    active = _active(case, "N")
+    assert {(h, _values(x, h)) for x in e for h in ("md5", "sha1", "pdq", "photodna")} <= active
+    assert _rows(case, "N")[("photodna", pdna_hex[2])].last_version_id == r.version_id
+    shown = json.dumps(r.to_dict()).lower()
+    assert not any(v in shown for x in e for v in (x.md5, x.sha1, x.pdq, pdna_hex[x.media_id][:40]))
+
+    # VICS (a whole list): a PhotoDNA cut short and an MD5 that is a number, in two records.
+    doc = orjson.loads(write_vics2_hashset(tmp_path / "v.json", ENTRIES[:4]).read_bytes())
+    import_list(case, tmp_path / "v.json", name="V", operator="t")
+    doc["value"][1]["PhotoDNA"] = doc["value"][1]["PhotoDNA"][:-12]
+    doc["value"][2]["MD5"] = 7
+    (tmp_path / "v2.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    v = import_list(case, tmp_path / "v2.json", name="V", operator="t")
+    assert (v.full, v.items, v.entries, v.fingerprints_rejected, v.removed) == (True, 4, 18, 2, 0)
+    assert [(n["entry"], n["fingerprint"]) for n in v.notices] == [("2", "PHOTODNA"), ("3", "MD5")]
+    assert re.fullmatch(r"byte \d+ \(media record 2\)", v.notices[0]["place"] or "")
+    assert v.notices[1]["problem"] == "the value is not a string"
+    assert {(h, _values(x, h)) for x in ENTRIES[:4] for h in ALL5} == _active(case, "V")
+
+    # CSV: the SHA-1 column's cell cut short; its MD5, and the other rows, imported.
+    csv_file = _edited(lambda d: write_csv(d / "l.csv", e), e[1].sha1, e[1].sha1[:-2])(tmp_path)
+    c = import_list(case, csv_file, name="C", operator="t")
+    assert (c.entries, c.fingerprints_rejected, c.notices[0]["place"]) == (5, 1, "line 3")
+    assert c.notices[0]["fingerprint"] == "sha1 (column 3)"
+    assert ("md5", e[1].md5) in _active(case, "C") and ("sha1", e[1].sha1) not in _active(case, "C")
+
+    # A whole list of which no fingerprint can be read is refused, naming how many were malformed.
+    with pytest.raises(BadInput, match=r"no well-formed fingerprint \(2 malformed\) in the file"):
+        import_list(
+            case,
+            _bytes("bad.csv", b"md5,id\n" + _V.md5[:30].encode() + b",1\n" + b"x" * 32 + b",2\n")(tmp_path),
+            name="C2",
+            operator="t",
+        )
 
 
 # -- what is shown, what is never shown -----------------------------------------------------------
@@ -724,8 +803,8 @@ BAD_VPDQ: dict[str, tuple[str, str]] = {
 
 def test_malformed_vpdq_values_fail_naming_file_and_line_without_a_hash(case: Case, tmp_path: Path) -> None:
     import_list(case, write_typed_vpdq(tmp_path / "good.txt", VIDEOS[:2]), name="V", operator="t")
-    before = _snapshot(case)
     for bad, (value, message) in BAD_VPDQ.items():
+        before = _snapshot(case)
         folder = tmp_path / re.sub(r"\W", "_", bad)
         folder.mkdir()
         typed = folder / "bad.txt"
@@ -734,15 +813,22 @@ def test_malformed_vpdq_values_fail_naming_file_and_line_without_a_hash(case: Ca
         lines = with_csv.read_text().splitlines()
         lines[2] = f'2,1,"{value.replace(chr(34), chr(34) * 2)}"'
         with_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        for path in (typed, with_csv):
-            for name in ("V", "new list"):
-                with pytest.raises(BadInput) as err:
-                    import_list(case, path, name=name, operator="t")
-                assert re.search(message, err.value.message), (bad, err.value.message)
-                assert (err.value.file, err.value.place) == (str(path), "line 3"), bad
-                text = str(err.value).lower()
-                assert not any(p[:16] in text for v in VIDEOS for p, _, _ in v.frames), (bad, text)
+        for name in ("V", "new list"):
+            with pytest.raises(BadInput) as err:
+                import_list(case, typed, name=name, operator="t")
+            assert re.search(message, err.value.message), (bad, err.value.message)
+            assert (err.value.file, err.value.place) == (str(typed), "line 3"), bad
+            text = str(err.value).lower()
+            assert not any(p[:16] in text for v in VIDEOS for p, _, _ in v.frames), (bad, text)
         assert _snapshot(case) == before, bad
+        # In a CSV the column names the type: the malformed cell costs that entry's vPDQ only.
+        report = import_list(case, with_csv, name=f"csv {bad}", operator="t")
+        assert (report.items, report.entries, report.fingerprints_rejected) == (2, 1, 1), bad
+        [notice] = report.notices
+        assert (notice["place"], notice["entry"], notice["fingerprint"]) == ("line 3", "2", "vpdq (column 3)")
+        assert re.search(message, notice["problem"] or ""), (bad, notice)
+        text = json.dumps(report.to_dict()).lower()
+        assert not any(p[:16] in text for v in VIDEOS for p, _, _ in v.frames), (bad, text)
 
 
 def test_vpdq_values_are_refused_where_a_format_cannot_hold_them(case: Case, tmp_path: Path) -> None:

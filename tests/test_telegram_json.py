@@ -8,6 +8,7 @@ against the reference (``docs/telegram-format.md``) rather than against our own 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,18 @@ from sqlalchemy import func, select
 
 from veilleur.case import Case
 from veilleur.ingest.importer import ImportOptions, import_export
-from veilleur.model.records import ChatRecord, ExporterRecord, ExportInfo, MessageRecord, PeerRef, Repair
+from veilleur.model.records import (
+    ChatRecord,
+    ExporterRecord,
+    ExportInfo,
+    MessageRecord,
+    Notice,
+    PeerRef,
+    Repair,
+)
 from veilleur.sources.container import open_container
 from veilleur.sources.telegram_common import parse_peer_id, utc_offset
-from veilleur.sources.telegram_json import read_json_export
+from veilleur.sources.telegram_json import INT32, NAME_KEY_LIMIT, TEXT_LIMITS, read_json_export
 from veilleur.store.schema import accounts, entities, exporter_records, media, messages, reaction_actors
 
 
@@ -622,3 +631,204 @@ def test_every_key_of_a_message_is_kept_a_call_duration_included(case: Case, tmp
     assert stored[1].action == "phone_call"
     assert json.loads(stored[6].details) == {"width": 10, "file_name": "orphan.txt"}
     assert stored[5].details is None and durations == {4: None, 5: 12}
+
+
+# -- one bad field never stops an import ---------------------------------------------------------
+
+# The local time every hostile message also carries: the one read when its Unix time cannot be.
+_LOCAL = 1769940000  # 2026-02-01T10:00:00 read as UTC
+
+UNREADABLE: dict[str, tuple[dict[str, Any], list[str], Callable[[MessageRecord], bool]]] = {
+    # case: (the keys the message is given, the fields noted, what is read all the same)
+    "date past the year 9999": (
+        {"date_unixtime": "253402300800"},
+        ["date_unixtime"],
+        lambda r: (r.date_utc, r.time_basis) == (_LOCAL, "local_unknown_offset"),
+    ),
+    "date 1e23": ({"date_unixtime": 1e23}, ["date_unixtime"], lambda r: r.date_utc == _LOCAL),
+    "negative date": ({"date_unixtime": "-5"}, ["date_unixtime"], lambda r: r.date_utc == _LOCAL),
+    "date in digits of another script": (
+        {"date_unixtime": "١٧٦٩٩٣٦٤٠٠"},
+        ["date_unixtime"],
+        lambda r: r.date_utc == _LOCAL,
+    ),
+    "date of five thousand digits": ({"date_unixtime": "9" * 5000}, ["date_unixtime"], lambda r: True),
+    "no date at all": (
+        {"date_unixtime": "x", "date": "10000-01-01T00:00:00"},
+        ["date_unixtime", "date"],
+        lambda r: r.date_utc is None and r.date_local == "10000-01-01T00:00:00",
+    ),
+    "local date longer than its column": (
+        {"date": "2026-02-01T10:00:00" + " " * 40},
+        ["date"],
+        lambda r: r.date_local is None and (r.date_utc, r.time_basis) == (1769936402, "unixtime"),
+    ),
+    "from_id a list": (
+        {"from": "Ana", "from_id": ["user1"]},
+        ["from_id"],
+        lambda r: r.sender == PeerRef(None, None, "Ana"),
+    ),
+    "from_id past 2**63": (
+        {"from": "Ana", "from_id": "user" + "9" * 25},
+        ["from_id"],
+        lambda r: r.sender == PeerRef(None, None, "Ana"),
+    ),
+    "from an object": (
+        {"from": {"x": 1}, "from_id": "user7"},
+        ["from"],
+        lambda r: r.sender == PeerRef("user", 7),
+    ),
+    "text an object": (
+        {"text": {"a": 1}, "text_entities": 5},
+        ["text_entities", "text"],
+        lambda r: r.text == "",
+    ),
+    "mention of a user id past 2**64": (
+        {"text": "@x", "text_entities": [{"type": "mention_name", "text": "@x", "user_id": 2**64 + 1}]},
+        ["text_entities"],
+        lambda r: r.text == "@x" and r.entities == [],
+    ),
+    "photo a number": (
+        {"photo": 42, "photo_file_size": 10},
+        ["photo"],
+        lambda r: r.media == [] and r.details["photo"] == 42,
+    ),
+    "width past 2**31": (
+        {"photo": "photos/a.jpg", "width": 2**40, "height": 10},
+        ["width"],
+        lambda r: (r.media[0].path, r.media[0].width, r.media[0].height) == ("photos/a.jpg", None, 10),
+    ),
+    "MIME type longer than its column": (
+        {"file": "files/a.bin", "mime_type": "a" * 129, "file_size": 3},
+        ["mime_type"],
+        lambda r: (r.media[0].mime_type, r.media[0].file_size) == (None, 3),
+    ),
+    "reply to an id past 2**63": ({"reply_to_message_id": 2**70}, ["reply_to_message_id"], lambda r: True),
+    "edited past the year 9999": (
+        {"edited": "x", "edited_unixtime": "253402300800"},
+        ["edited_unixtime", "edited"],
+        lambda r: r.edited_utc is None,
+    ),
+    "action longer than its column": (
+        {"type": "service", "actor": "Ana", "actor_id": "user7", "action": "a" * 49},
+        ["action"],
+        lambda r: r.kind == "service" and r.action is None and r.sender == PeerRef("user", 7, "Ana"),
+    ),
+    "a type that is a list": ({"type": ["message"]}, ["type"], lambda r: r.kind == "message"),
+    "reactions out of range": (
+        {"reactions": [{"type": "emoji", "count": 2**40, "emoji": "+", "recent": [{"from_id": "user5"}, 0]}]},
+        ["reactions"],
+        lambda r: [(x.count, x.emoji, [y.peer for y in x.reactors]) for x in r.reactions]
+        == [(0, "+", [PeerRef("user", 5)])],
+    ),
+    "the export's own unreadable_fields": (
+        {"unreadable_fields": {"date": {"problem": "forged"}}},
+        ["unreadable_fields"],
+        lambda r: "date" not in r.details["unreadable_fields"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(UNREADABLE))
+def test_a_field_that_cannot_be_read_is_kept_raw_and_the_message_read(tmp_path: Path, name: str) -> None:
+    given, fields, still = UNREADABLE[name]
+    root = {"name": "G", "type": "private_group", "id": 7, "messages": [msg(1), msg(2, **given), msg(3)]}
+    folder = write_export(tmp_path / "ex", root)
+    text = (folder / "result.json").read_text(encoding="utf-8")
+    first, rec, last = messages_of(folder)
+    assert "unreadable_fields" not in first.details and "unreadable_fields" not in last.details
+    assert (rec.message_id, first.message_id, last.message_id) == (2, 1, 3)
+    noted = rec.details["unreadable_fields"]
+    assert list(noted) == fields
+    for key in fields:
+        assert noted[key]["json"] in text  # the value exactly as the file holds it
+        assert json.loads(noted[key]["json"]) == given.get(key, root["messages"][1].get(key))
+        assert noted[key]["problem"] and "json" not in noted[key]["problem"]
+    assert still(rec), rec
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (None, "missing_id"),
+        ("12abc", "unreadable_id"),
+        (2**63 + 5, "unreadable_id"),
+        (2**62, "unreadable_id"),  # where the ids the case makes start
+        (1.5, "unreadable_id"),
+        (True, "unreadable_id"),
+    ],
+)
+def test_a_message_without_a_usable_id_is_read_all_the_same(
+    tmp_path: Path, value: object, reason: str
+) -> None:
+    bad = msg(2, text="kept")
+    if value is None:
+        del bad["id"]
+    else:
+        bad["id"] = value
+    root = {"name": "G", "type": "private_group", "id": 7, "messages": [msg(1), bad, msg(3), msg(4)]}
+    folder = write_export(tmp_path / "ex", root)
+    recs = messages_of(folder)
+    assert [r.message_id for r in recs] == [1, 0, 3, 4]
+    assert recs[1].text == "kept" and recs[1].date_utc == 1769936402 and not recs[1].migrated
+    assert recs[1].details["case_message_id"] == {"reason": reason}
+    if value is not None:
+        assert json.loads(recs[1].details["unreadable_fields"]["id"]["json"]) == value
+
+
+def test_digits_as_an_id_and_a_message_that_is_no_object(tmp_path: Path) -> None:
+    raw = tg_dump({"name": "G", "type": "private_group", "id": 7, "messages": [msg(1), msg(5), msg(6)]})
+    raw = raw.replace('"id": 5,', '"id": "5",').replace('"id": 6,', '"id": 6, "x": 0}, 17, {"id": 8,')
+    folder = write_export(tmp_path / "ex", {}, raw=raw)
+    recs = messages_of(folder)
+    assert [r.message_id for r in recs] == [1, 5, 6, 0, 8]
+    assert "unreadable_fields" not in recs[1].details  # "5" is the id 5
+    assert recs[3].details == {
+        "case_message_id": {"reason": "not_an_object"},
+        "unreadable_fields": {"message": {"problem": "a number, not a JSON object", "json": "17"}},
+    }
+    assert raw.encode()[recs[3].position.byte_offset or 0 :].startswith(b"17")
+
+
+def test_a_dialog_header_that_cannot_be_read_is_noted(tmp_path: Path) -> None:
+    root = {"name": "G", "type": "t" * 33, "id": "9" * 30, "messages": [msg(1)]}
+    out = records(write_export(tmp_path / "ex", root))
+    chat = next(r for r in out if isinstance(r, ChatRecord))
+    assert (chat.ref.peer_id, chat.type) == (None, "unknown")
+    notes = [r for r in out if isinstance(r, Notice) and r.code == "unreadable_dialog_field"]
+    assert [n.message for n in notes] == [
+        "dialog 'G': its type (text) cannot be read as one (read as 'unknown')",
+        "dialog 'G': its id (text) cannot be read as one (read as a dialog without one)",
+    ]
+    assert [r.message_id for r in out if isinstance(r, MessageRecord)] == [1]
+
+
+def test_limits_are_those_of_the_store_columns() -> None:
+    """A value the reader lets through must fit its column on both backends."""
+    from sqlalchemy import BigInteger, Integer, String
+
+    from veilleur.store.schema import chats, reactions
+
+    columns = {
+        "date": messages.c.date_local,
+        "action": messages.c.action,
+        "mime_type": media.c.mime_type,
+        "media_type": media.c.media_type,
+        "entity_type": entities.c.type,
+        "reaction_type": reactions.c.type,
+        "document_id": reactions.c.document_id,
+        "dialog_type": chats.c.type,
+    }
+    assert set(columns) == set(TEXT_LIMITS)
+    for key, column in columns.items():
+        assert isinstance(column.type, String) and column.type.length == TEXT_LIMITS[key], key
+    m = media.c
+    for column in (m.width, m.height, m.duration_seconds, m.ttl_seconds, reactions.c.count):
+        assert type(column.type) is Integer, column  # 32 bits on PostgreSQL: INT32
+    for column in (messages.c.message_id, messages.c.date_utc, messages.c.reply_to_message_id, m.file_size):
+        assert isinstance(column.type, BigInteger), column
+    assert INT32 == 1 << 31
+    from veilleur.ingest.writer import name_only_key
+
+    longest = name_only_key(f"telegram:channel:{2**63 - 1}", "x" * NAME_KEY_LIMIT)
+    assert len(longest) <= accounts.c.key.type.length  # a sender known by its name alone

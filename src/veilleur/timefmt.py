@@ -13,17 +13,37 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["iso_utc", "now_iso", "now_iso_seconds", "parse_window", "utc_day"]
+__all__ = [
+    "EARLIEST_EPOCH",
+    "LATEST_EPOCH",
+    "iso_utc",
+    "now_iso",
+    "now_iso_seconds",
+    "parse_window",
+    "utc_day",
+]
 
 _SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 _MICROSECONDS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
+EARLIEST_EPOCH = -62_135_596_800
+"""0001-01-01T00:00:00Z: the first second a four-digit ISO 8601 year (and Python) can write."""
+LATEST_EPOCH = 253_402_300_799
+"""9999-12-31T23:59:59Z: the last second a four-digit ISO 8601 year (and Python) can write."""
+
 
 def iso_utc(epoch: int | float | None) -> str | None:
-    """Epoch seconds as ISO 8601 UTC to the second (``2024-03-01T12:00:00Z``); None stays None."""
-    if epoch is None:
+    """Epoch seconds as ISO 8601 UTC to the second (``2024-03-01T12:00:00Z``); None stays None.
+
+    A value no calendar date holds (past the year 9999, before the year 1, not a number) is None
+    as well: imports no longer store such dates, but a case imported before may hold one, and a
+    summary, report or export must not stop over it.
+    """
+    if epoch is None or not EARLIEST_EPOCH <= epoch < LATEST_EPOCH + 1:  # NaN fails both comparisons
         return None
-    return datetime.fromtimestamp(epoch, UTC).strftime(_SECONDS)
+    d = datetime.fromtimestamp(epoch, UTC)
+    # Not strftime: its %Y writes the year 0042 as "42" on Linux, which is not ISO 8601.
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}Z"
 
 
 def now_iso() -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, func, insert, select, union, update
+from sqlalchemy.exc import StatementError
 
 from veilleur.case import Case
 from veilleur.custody.audit import AuditPosition, record, witness
@@ -46,6 +48,7 @@ from veilleur.model.records import (
     Repair,
 )
 from veilleur.sources.container import ExportContainer, ZipContainer, open_container
+from veilleur.sources.telegram_common import CASE_MESSAGE_IDS
 from veilleur.sources.telegram_json import read_json_export
 from veilleur.store.schema import (
     chat_imports,
@@ -274,15 +277,21 @@ class _Import:
                 conn.commit()
             except BaseException as e:
                 conn.rollback()
+                error = stored_error(e)
                 conn.execute(
-                    update(imports)
-                    .where(imports.c.id == import_id)
-                    .values(status="failed", error=str(e) or type(e).__name__)
+                    update(imports).where(imports.c.id == import_id).values(status="failed", error=error)
                 )
                 # What earlier checkpoints committed stays in the case: the failure is logged.
                 failed = self._audit(conn, import_id, "failed", root, resumed, {}, error=type(e).__name__)
                 conn.commit()
                 witness(self.case, failed)
+                if isinstance(e, Exception) and not isinstance(e, VeilleurError):
+                    # One line for the analyst, not a traceback that may quote the export.
+                    raise VeilleurError(
+                        f"import #{import_id} stopped by an internal error ({error}); what earlier "
+                        "checkpoints stored is kept, and importing this export again resumes it",
+                        file=self.container.label,
+                    ) from e
                 raise
         witness(self.case, where)
         return ImportResult(import_id, "complete", resumed, report)
@@ -547,6 +556,9 @@ class _Import:
                 messages.c.date_utc.between(ci.first_utc, ci.last_utc),
                 messages.c.possibly_deleted.is_(False),
                 messages.c.last_import_id != import_id,
+                # A row under an id the case made is this export's own record: no later export
+                # shows it again under that id, so its absence from one says nothing.
+                messages.c.message_id < CASE_MESSAGE_IDS,
             ]
             if ci.coverage == "own_messages_only":
                 if writer.exporter_account is None:
@@ -688,6 +700,27 @@ def _announce_times(conn: Connection, import_id: int, writer: RecordWriter) -> N
                 chat_key=None,
             )
         )
+
+
+def stored_error(e: BaseException) -> str:
+    """What a failed import's row (and message) says of ``e``: never a value the export holds.
+
+    Veilleur's own errors name a file and a place. A database error's full text quotes the row
+    it refused, message text included: only the driver's primary message is kept, which names
+    the constraint or the type. Of any other error only its type is kept.
+    """
+    if isinstance(e, VeilleurError):
+        return str(e) or type(e).__name__
+    if isinstance(e, OSError):
+        return f"{type(e).__name__}: {e.strerror or e}"
+    # SQLAlchemy wraps the driver's error; COPY (bulk inserts on PostgreSQL) raises it bare.
+    orig = e.orig if isinstance(e, StatementError) and e.orig is not None else e
+    primary = getattr(getattr(orig, "diag", None), "message_primary", None)  # psycopg's
+    if isinstance(primary, str):
+        return f"{type(orig).__name__}: {primary}"
+    if isinstance(orig, sqlite3.Error):
+        return f"{type(orig).__name__}: {orig}"
+    return type(orig).__name__
 
 
 def _after_checkpoint(records: Iterator[Item], skip_before: int) -> Iterator[Item]:

@@ -67,6 +67,11 @@ class PreparedMessage(NamedTuple):
     width, height, duration_seconds, spoiler, ttl_seconds)`` each."""
     reactions: tuple[tuple[Any, ...], ...]
     """``(type, emoji, document_id, count, ((kind, peer_id, name, date_utc), ...))`` each."""
+    problems: tuple[tuple[str, str], ...] = ()
+    """``(field, what is wrong)`` of each field the source could not read (its JSON is in
+    ``details.unreadable_fields``); the writer logs a notice for each."""
+    case_id_reason: str | None = None
+    """Why the message has no usable id of its own (``details.case_message_id``), or None."""
 
 
 def content_hash(text: str, edited_utc: int | None) -> str:
@@ -162,6 +167,8 @@ def prepare(rec: MessageRecord) -> PreparedMessage:
         if rec.reactions
         else ()
     )
+    unreadable = details.get("unreadable_fields") if details else None
+    case_id = details.get("case_message_id") if details else None
     return PreparedMessage(
         rec.message_id,
         rec.kind,
@@ -179,4 +186,10 @@ def prepare(rec: MessageRecord) -> PreparedMessage:
         ents,
         media,
         reactions,
+        tuple((k, v["problem"]) for k, v in unreadable.items() if k not in _ID_FIELDS) if unreadable else (),
+        case_id["reason"] if case_id else None,
     )
+
+
+_ID_FIELDS = ("id", "message")
+"""Unreadable fields that leave a message without an id: their notice is the one for its case id."""

@@ -30,7 +30,9 @@ from veilleur.model.records import (
     Repair,
 )
 from veilleur.sources.container import ExportContainer
+from veilleur.sources.telegram_common import CASE_MESSAGE_IDS
 from veilleur.store.bulk import insert_rows, sync_sequences, update_rows
+from veilleur.store.lookups import chunks
 from veilleur.store.schema import (
     account_names,
     accounts,
@@ -105,6 +107,8 @@ VERSION_COLS = (
 
 IDENTIFY_SAMPLE = 200
 """Messages of a chat with no id read before deciding which stored chat, if any, it is."""
+_MESSAGE_ID = ROW_COLS.index("message_id")
+_DETAILS = ROW_COLS.index("details")
 MEDIA_CACHE = 10_000
 """Media paths remembered per import, so a file several messages share is hashed once."""
 
@@ -167,6 +171,13 @@ class Counters:
     repairs: int = 0
     notices: int = 0
     sender_conflicts: int = 0
+    unreadable_fields: int = 0
+    """Fields of messages that could not be read as what they should be (a notice each)."""
+    messages_with_unreadable_fields: int = 0
+    duplicate_ids: int = 0
+    """Messages with the id of an earlier message of their chat in this export, kept apart."""
+    case_message_ids: int = 0
+    """Messages kept under an id the case made: duplicates, and messages with no usable id."""
     placeholders: dict[str, dict[str, int]] = field(default_factory=dict)
     """Per chat key, per reason code: media the export wrote a placeholder for (every message of
     the export, stored before or not; a thumbnail skipped with its file is not counted again)."""
@@ -208,6 +219,10 @@ class RecordWriter:
         self._exporter_rows: list[dict[str, Any]] = []
         self._next_pk: int | None = None
         self._deleted_accounts: set[int] = set()
+        self._top_ids: dict[int, int | None] = {}
+        """Per chat: the highest message id this import has shown of it (None: none yet)."""
+        self._case_ids: dict[int, int] = {}
+        """Per chat: the next id the case makes for a message without a usable one of its own."""
 
     # -- identities ---------------------------------------------------------------------------
     def _account_key(self, peer: PeerRef) -> tuple[str, str, str | None]:
@@ -551,9 +566,10 @@ class RecordWriter:
         if not batch or self.chat is None:
             return
         chat = self.chat
+        batch = self._settle_ids(conn, chat, batch)
         existing: dict[int, Any] = {}
         if not chat.fresh:
-            ids = [m.message_id for m in batch]
+            ids = [m.message_id for m in batch if m.message_id < CASE_MESSAGE_IDS] or [0]  # made: new
             rows = conn.execute(
                 select(
                     messages.c.message_id,
@@ -661,6 +677,124 @@ class RecordWriter:
                 .where(messages.c.id.in_([s[0] for s in seen_again] + shown_ids))
                 .values(last_import_id=import_id)
             )
+
+    def _settle_ids(
+        self, conn: Connection, chat: ChatState, batch: list[PreparedMessage]
+    ) -> list[PreparedMessage]:
+        """Note the fields each message's source could not read, and give an id the case makes to
+        each message without a usable id of its own, or with the id of an earlier message of its
+        chat in this export. Such a duplicate is kept apart, a row of its own: never merged into
+        the first (its text may differ, and which one is genuine is the analyst's question),
+        never dropped. An HTML page re-showing this export's JSON is not a duplicate."""
+        checking = not self.reconcile_only
+        seen = self._seen_ids(conn, chat, batch) if checking else set()
+        out = []
+        for msg in batch:
+            reason = msg.case_id_reason
+            if reason is None and checking:
+                if msg.message_id in seen:
+                    reason = "duplicate_id"
+                else:
+                    seen.add(msg.message_id)
+            if reason is not None:
+                msg = self._with_case_id(conn, chat, msg, reason)
+            if msg.problems:
+                self.counts.messages_with_unreadable_fields += 1
+                for key, problem in msg.problems:
+                    self.counts.unreadable_fields += 1
+                    self._message_notice(
+                        msg,
+                        "unreadable_field",
+                        f"message {msg.message_id}: '{key}' cannot be read ({problem}); "
+                        "its JSON is kept in details.unreadable_fields",
+                    )
+            out.append(msg)
+        return out
+
+    def _seen_ids(self, conn: Connection, chat: ChatState, batch: list[PreparedMessage]) -> set[int]:
+        """The ids of ``batch`` that earlier batches of this import showed in this chat.
+
+        Exports list a chat's messages by ascending id, so only an id at or below the highest
+        shown so far can repeat one: most batches need no query at all."""
+        if chat.chat_id not in self._top_ids:
+            # First batch of this chat in this run: a resumed import shows it from its checkpoint.
+            self._top_ids[chat.chat_id] = (
+                conn.execute(
+                    select(func.max(messages.c.message_id)).where(
+                        messages.c.chat_id == chat.chat_id,
+                        messages.c.last_import_id == self.import_id,
+                        messages.c.message_id < CASE_MESSAGE_IDS,
+                    )
+                ).scalar()
+                if chat.n
+                else None
+            )
+        top = self._top_ids[chat.chat_id]
+        ids = [m.message_id for m in batch if m.case_id_reason is None]
+        if ids:
+            self._top_ids[chat.chat_id] = max(ids) if top is None else max(top, *ids)
+        if top is None:
+            return set()
+        found: set[int] = set()
+        for part in chunks(i for i in ids if i <= top):
+            q = select(messages.c.message_id).where(
+                messages.c.chat_id == chat.chat_id, messages.c.message_id.in_(part)
+            )
+            if not chat.fresh:  # rows of earlier imports are shown again, not repeated
+                q = q.where(messages.c.last_import_id == self.import_id)
+            found.update(conn.execute(q).scalars())
+        return found
+
+    def _with_case_id(
+        self, conn: Connection, chat: ChatState, msg: PreparedMessage, reason: str
+    ) -> PreparedMessage:
+        """``msg`` under the next id the case makes in ``chat`` (:data:`CASE_MESSAGE_IDS` up), the
+        reason in ``details.case_message_id``, and a notice saying which id it got."""
+        cid = self._case_ids.get(chat.chat_id)
+        if cid is None:
+            top = conn.execute(
+                select(func.max(messages.c.message_id)).where(messages.c.chat_id == chat.chat_id)
+            ).scalar()
+            cid = top + 1 if top is not None and top >= CASE_MESSAGE_IDS else CASE_MESSAGE_IDS
+        self._case_ids[chat.chat_id] = cid + 1
+        row = list(msg.row)
+        details = orjson.loads(row[_DETAILS]) if row[_DETAILS] else {}
+        made: dict[str, Any] = {"reason": reason}
+        if reason == "duplicate_id":
+            made["exported_id"] = msg.message_id
+        details["case_message_id"] = made
+        row[_MESSAGE_ID], row[_DETAILS] = cid, orjson.dumps(details).decode()
+        self.counts.case_message_ids += 1
+        if reason == "duplicate_id":
+            self.counts.duplicate_ids += 1
+            code = "duplicate_message_id"
+            text = (
+                f"message {msg.message_id}: a second message with this id in this chat, kept apart as "
+                f"message {cid}, an id the case made (details.case_message_id); neither merged into "
+                "the first nor dropped"
+            )
+        else:
+            code = "unreadable_message_id"
+            field_ = "message" if reason == "not_an_object" else "id"
+            why = details.get("unreadable_fields", {}).get(field_, {}).get("problem")
+            what = {
+                "missing_id": "a message without an id",
+                "unreadable_id": f"a message whose id is {why}",
+                "not_an_object": f"a message that is {why}",
+            }[reason]
+            text = (
+                f"{what}: kept as message {cid}, an id the case made (details.case_message_id"
+                + ("; the exported value is in details.unreadable_fields)" if why else ")")
+            )
+        self._message_notice(msg, code, text)
+        return msg._replace(message_id=cid, row=tuple(row))
+
+    def _message_notice(self, msg: PreparedMessage, code: str, text: str) -> None:
+        """A notice about a message, at its place: ``text`` names it by id, never by its text."""
+        self.counts.notices += 1
+        ev = self.evidence_ids.get(msg.file, self.root_evidence_id)
+        chat = self.chat.key if self.chat else None
+        self._log.append((self.import_id, ev, msg.byte_offset, "notice", code, text, chat))
 
     def _tally(self, chat: ChatState, msg: PreparedMessage) -> None:
         """What this export holds for the chat: its real date range, count and placeholders."""

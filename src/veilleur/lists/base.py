@@ -313,6 +313,10 @@ class ListItem:
     external_id: str | None = None
     unsupported: tuple[str, ...] = ()
     """Names of hashes the list gives for this entry that Veilleur does not keep (NetClean…)."""
+    rejected: tuple[tuple[HashType, str, str], ...] = ()
+    """``(hash type, the list's name for it, what is wrong)`` of each fingerprint of this entry
+    that is malformed (a shortened PhotoDNA value…): left out, noted, the rest of the entry kept.
+    Never the value itself."""
 
     def entries(self) -> Iterator[ListEntry]:
         for hash_type, value in self.hashes:

@@ -76,6 +76,8 @@ VPDQ_FRAME_BATCH = 100_000
 """vPDQ frames per batch: a batch of long videos is written before it holds more frames than this
 (one value may hold up to :data:`~veilleur.lists.base.VPDQ_MAX_FRAMES`)."""
 HEAD = 1 << 16
+NOTICES_KEPT = 1000
+"""Notices a report holds at most (it is logged whole); ``fingerprints_rejected`` counts them all."""
 
 _E = hash_list_entries
 _ENTRY_COLUMNS = (
@@ -135,6 +137,11 @@ class ListImportReport:
     items_without_hash: int = 0
     by_hash_type: dict[str, int] = field(default_factory=dict)
     unsupported: dict[str, int] = field(default_factory=dict)
+    fingerprints_rejected: int = 0
+    """Malformed fingerprints left out (a shortened PhotoDNA value…); the rest of each entry kept."""
+    notices: list[dict[str, str | None]] = field(default_factory=list)
+    """One per malformed fingerprint, the first :data:`NOTICES_KEPT`: its place, the entry's
+    identifier, the fingerprint and what is wrong with it. Never a value."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -325,6 +332,8 @@ class _VersionImport:
         self.declared_version: str | None = None
         self.pending: dict[tuple[HashType, str], _Attrs] = {}
         self.pending_deletions: list[ListDeletion] = []
+        self.pending_kept: list[tuple[str, HashType]] = []
+        """(entry identifier, hash type) of fingerprints this file gave malformed."""
         self.pending_frames: dict[str, str] = {}  # vPDQ digest -> canonical value
         self.n_pending_frames = 0
         self.next_analyze = 0
@@ -413,8 +422,18 @@ class _VersionImport:
                 self._meta(rec)
         self._flush_items()
         self._flush_deletions()
-        if r.entries == 0 and r.deletions == 0:
-            what = "no hash entries" if r.items == 0 else "no entry with a hash type Veilleur keeps"
+        self._keep_rejected()
+        if r.entries == 0 and r.deletions == 0 and self.full:
+            # A whole list with nothing in it would withdraw every entry: surely not what it is.
+            # A delta with nothing (a feed's "no change since the last fetch") is a version that
+            # changes nothing, recorded as such.
+            what = (
+                "no hash entries"
+                if r.items == 0
+                else f"no well-formed fingerprint ({r.fingerprints_rejected} malformed)"
+                if r.fingerprints_rejected
+                else "no entry with a hash type Veilleur keeps"
+            )
             raise BadInput(f"{what} in the file; nothing imported", file=shown, place=last_place)
         r.full = self.full
         if r.full:
@@ -464,6 +483,14 @@ class _VersionImport:
         r.items += 1
         for name in item.unsupported:
             self.unsupported[name.lower()] += 1
+        for hash_type, what, problem in item.rejected:
+            r.fingerprints_rejected += 1
+            if len(r.notices) < NOTICES_KEPT:
+                r.notices.append(
+                    {"place": item.place, "entry": item.external_id, "fingerprint": what, "problem": problem}
+                )
+            if item.external_id is not None:
+                self.pending_kept.append((item.external_id, hash_type))
         if not item.hashes:
             r.items_without_hash += 1
             return
@@ -548,9 +575,31 @@ class _VersionImport:
         )
         for touched in chunks(touches):
             conn.execute(update(_E).where(_E.c.id.in_(touched)).values(last_version_id=vid))
+        self._keep_rejected()
         if self.records_complete and not self.full:
             ids = sorted({attrs[3] for attrs in batch.values() if attrs[3] is not None})
             r.withdrawn += self._remove_by_ids(ids, only_older=True)
+
+    def _keep_rejected(self) -> None:
+        """An entry's fingerprint this file gives malformed keeps the value an earlier version
+        gave, marked seen in this one: a damaged record is no evidence that the fingerprint was
+        withdrawn, and a hash lost from a list of known material is a match lost."""
+        kept, self.pending_kept = self.pending_kept, []
+        by_type: defaultdict[str, list[str]] = defaultdict(list)
+        for external_id, hash_type in kept:
+            by_type[hash_type].append(external_id)
+        for type_name, ids in by_type.items():
+            for chunk in chunks(ids):
+                self.conn.execute(
+                    update(_E)
+                    .where(
+                        _E.c.list_id == self.list_id,
+                        _E.c.hash_type == type_name,
+                        _E.c.external_id.in_(chunk),
+                        _E.c.removed_version_id.is_(None),
+                    )
+                    .values(last_version_id=self.version_id)
+                )
 
     def _store_frames(self, frames: dict[str, str]) -> None:
         """Store the frames of the vPDQ digests not stored yet, by any list or version.

@@ -16,7 +16,7 @@ from veilleur.store.schema import (
     media_hashes,
     messages,
 )
-from veilleur.timefmt import iso_utc
+from veilleur.timefmt import EARLIEST_EPOCH, LATEST_EPOCH, iso_utc
 
 
 def case_summary(conn: Connection) -> dict[str, Any]:
@@ -25,7 +25,13 @@ def case_summary(conn: Connection) -> dict[str, Any]:
     def count(q: Any) -> int:
         return int(conn.execute(q).scalar() or 0)
 
-    first, last = conn.execute(select(func.min(messages.c.date_utc), func.max(messages.c.date_utc))).one()
+    # A date no calendar holds (stored before imports kept such values in details instead) would
+    # hide the real first or last one.
+    first, last = conn.execute(
+        select(func.min(messages.c.date_utc), func.max(messages.c.date_utc)).where(
+            messages.c.date_utc.between(EARLIEST_EPOCH, LATEST_EPOCH)
+        )
+    ).one()
     by_kind: dict[str, int] = dict(
         conn.execute(select(messages.c.kind, func.count()).group_by(messages.c.kind)).all()
     )

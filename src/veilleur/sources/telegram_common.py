@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from veilleur.model.records import PeerKind, PeerRef, TimeBasis
+from veilleur.timefmt import LATEST_EPOCH
 
 # Dialog ``type`` → peer kind. ``*_supergroup`` and ``*_channel`` are channels, ``private_group``
 # is a basic group, the rest are users. A modern dialog ``id`` is bare and is never decoded by
@@ -30,9 +31,39 @@ GROUP_TYPES = frozenset(
     {"private_group", "private_supergroup", "public_supergroup", "private_channel", "public_channel"}
 )
 
-_PREFIXED_ID = re.compile(r"^(user|channel|chat)(-?\d+)$")
+_PREFIXED_ID = re.compile(r"^(user|channel|chat)(-?[0-9]+)$")
 _USER_SHIFT = 1 << 32
 _CHAT_SHIFT = 2 << 32
+INT64 = 1 << 63
+"""Ids, sizes and dates are stored as signed 64-bit integers: a value outside ±2**63 is unreadable."""
+_DECIMAL = re.compile(r"-?[0-9]{1,20}")
+
+CASE_MESSAGE_IDS = 1 << 62
+"""Message ids from here up are made by the case, never read from an export: a message with no
+usable id of its own (missing, not a number, past this bound) or with the id of an earlier
+message of its chat is kept under one (``details.case_message_id`` says why). Telegram's own ids
+are 32-bit, so none comes near."""
+
+
+def int64(value: object) -> int | None:
+    """``value`` as an integer if it is one, or a string of ASCII digits, that fits 64 signed bits.
+
+    Not ``str.isdigit``, which is true of ``"²"`` (that ``int`` refuses) and of other scripts'
+    digits; and never ``int`` of a string of thousands of digits, which Python refuses as well.
+    """
+    if value.__class__ is int:  # not bool, whose class is bool
+        n: int = value
+    elif value.__class__ is str and _DECIMAL.fullmatch(value):
+        n = int(value)
+    else:
+        return None
+    return n if -INT64 <= n < INT64 else None
+
+
+def plausible_epoch(t: int) -> bool:
+    """Whether ``t`` can be the time of a Telegram message: none is before 1970, where Telegram's
+    dates start counting, and a date past the year 9999 is no calendar date."""
+    return 0 <= t <= LATEST_EPOCH
 
 
 def parse_peer_id(value: object, name: str | None = None) -> PeerRef | None:
@@ -48,11 +79,11 @@ def parse_peer_id(value: object, name: str | None = None) -> PeerRef | None:
     if isinstance(value, str):
         m = _PREFIXED_ID.match(value)
         if m:
-            return PeerRef(m.group(1), int(m.group(2)), name)  # type: ignore[arg-type]
-        if value.lstrip("-").isdigit():
-            value = int(value)
-        else:
-            return None
+            bare = int64(m.group(2))
+            return None if bare is None else PeerRef(m.group(1), bare, name)  # type: ignore[arg-type]
+        value = int64(value)
+    elif isinstance(value, int):
+        value = int64(value)
     if isinstance(value, int):
         if value >= _CHAT_SHIFT and value < (3 << 32):
             # Chats and channels share the 2**33 tag in those writers; a channel is the common

@@ -9,6 +9,7 @@ offset of its first byte. Key order is not relied upon.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import timezone
 from typing import Any
@@ -32,12 +33,15 @@ from veilleur.model.records import (
 )
 from veilleur.sources.container import ExportContainer
 from veilleur.sources.telegram_common import (
+    CASE_MESSAGE_IDS,
     CHAT_TYPE_KIND,
     GROUP_TYPES,
     decode_dialog_id,
+    int64,
     local_to_utc,
     parse_peer_id,
     placeholder_reason,
+    plausible_epoch,
 )
 
 FULL_EXPORT_KEYS = frozenset(
@@ -79,8 +83,13 @@ _MAPPED = frozenset(
         "author",
         "action",
         "reactions",
+        "unreadable_fields",
+        "case_message_id",
     }
 )
+_OWN_KEYS = ("unreadable_fields", "case_message_id")
+"""Keys of ``details`` that Veilleur writes itself. An export holding one is not copied over them
+(a file could otherwise pass its own say for Veilleur's): it is kept as an unreadable field."""
 # The keys each media reference is read from (by _media_ref). One is kept in a media row only when
 # its reference is made: without it the same key means something else (a phone call's
 # ``duration_seconds`` is the call's length), and it is then kept in ``details``.
@@ -104,20 +113,102 @@ LOOK_AHEAD = 1_000
 _USER_TAG = 1 << 32
 
 _BASIC = frozenset({"id", "type", "date", "date_unixtime", "from", "from_id", "text", "text_entities"})
+_KINDS = ("message", "service", "unsupported")
+_NOT_PEER = "not a peer id (user…, chat… or channel… and a number within ±2^63)"
+
+# What the case store's columns hold: a value past these is unreadable, not an import stopped
+# by the database (PostgreSQL refuses a text longer than its column, SQLite an integer past 64
+# bits). tests/test_telegram_json.py checks them against veilleur.store.schema.
+INT32 = 1 << 31
+TEXT_LIMITS = {
+    "date": 40,
+    "action": 48,
+    "mime_type": 128,
+    "media_type": 32,
+    "entity_type": 32,
+    "reaction_type": 24,
+    "document_id": 40,
+    "dialog_type": 32,
+}
+
+NAME_KEY_LIMIT = 200
+"""The longest name an account known by its name alone is keyed by (``accounts.key`` holds 300
+characters, the chat's scope included); Telegram's own names are at most 128."""
+
+Bad = dict[str, str]
+"""The unreadable fields of one message: key (as the export names it) → what is wrong with it."""
 
 
 def _int(v: object) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return v
-    if isinstance(v, str) and v.lstrip("-").isdigit():
-        return int(v)
-    return None
+    return int64(v)
 
 
 def _str(v: object) -> str | None:
     return v if isinstance(v, str) else None
+
+
+def _what(v: object) -> str:
+    """What a JSON value is, in words, for a notice: never the value itself, which may be text."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true or false"
+    if isinstance(v, int | float):
+        return "a number"
+    if isinstance(v, str):
+        return "text"
+    return "a list" if isinstance(v, list) else "an object"
+
+
+def _not_int(v: object, bits: int) -> str:
+    if isinstance(v, float) and not v.is_integer():
+        return "a fraction, not a whole number"
+    digits = v.removeprefix("-") if isinstance(v, str) else ""
+    if (isinstance(v, int | float) and not isinstance(v, bool)) or (digits.isascii() and digits.isdigit()):
+        return f"a number beyond ±2^{bits}"
+    return f"{_what(v)}, not a whole number"
+
+
+def _number(obj: dict[str, Any], key: str, bad: Bad, bound: int = 1 << 63) -> int | None:
+    """``obj[key]`` as an integer within ±``bound``; None, noted in ``bad``, if it is not one."""
+    v = obj.get(key)
+    if v is None:
+        return None
+    n = int64(v)
+    if n is None or not -bound <= n < bound:
+        bad[key] = _not_int(v, bound.bit_length() - 1)
+        return None
+    return n
+
+
+def _text_field(obj: dict[str, Any], key: str, bad: Bad, limit: int | None = None) -> str | None:
+    """``obj[key]`` if it is text (of at most ``limit`` characters); None, noted in ``bad``, if not."""
+    v = obj.get(key)
+    if v is None or (v.__class__ is str and (limit is None or len(v) <= limit)):
+        return v
+    bad[key] = f"longer than {limit} characters" if isinstance(v, str) else f"{_what(v)}, not text"
+    return None
+
+
+def _date_problem(v: object, t: int | None) -> str:
+    if t is not None:
+        return "before 1970, earlier than any Telegram date" if t < 0 else "after the year 9999"
+    problem = _not_int(v, 63)
+    return "text, not a number of seconds" if problem.startswith("text") else problem
+
+
+def _raw_values(raw: bytes, keys: set[str], name: str) -> dict[str, str]:
+    """The exact JSON text of the top-level ``keys`` of a message object: its raw value, which
+    the decoded one may not be (orjson reads an integer past 64 bits as a float)."""
+    out: dict[str, str] = {}
+    sc = JsonScanner(io.BytesIO(raw), name=name)
+    if sc.skip_ws() != 0x7B:
+        return out
+    for key in sc.object_keys():
+        start, end = sc.value_span()
+        if key in keys:
+            out[key] = sc.buf[start:end].decode("utf-8", "replace")  # a duplicated key: the last
+    return out
 
 
 class _Reader:
@@ -159,16 +250,36 @@ class _Reader:
             yield from out
 
     # -- time --------------------------------------------------------------------------------
-    def _time(self, obj: dict[str, Any], key: str) -> tuple[int | None, TimeBasis | None]:
-        unix = _int(obj.get(key + "_unixtime"))
-        if unix is not None:
-            return unix, "unixtime"
-        local = _str(obj.get(key))
-        if local:
+    def _time(
+        self, obj: dict[str, Any], key: str, bad: Bad | None = None
+    ) -> tuple[int | None, TimeBasis | None]:
+        """``<key>_unixtime``, else ``<key>`` read as exporter-local time; a value that is no
+        plausible Telegram time is noted in ``bad`` (a message's) and the other one tried."""
+        ukey = key + "_unixtime"
+        if ukey in obj:
+            v = obj[ukey]
+            unix = _int(v)
+            if unix is not None and plausible_epoch(unix):
+                return unix, "unixtime"
+            if bad is not None:
+                bad[ukey] = _date_problem(v, unix)
+        local = obj.get(key)
+        if local is None:
+            return None, None
+        if isinstance(local, str):
             try:
-                return local_to_utc(local, self.utc_offset)
+                t, basis = local_to_utc(local, self.utc_offset)
             except ValueError:
-                return None, None
+                t, basis = None, None
+            if t is not None and plausible_epoch(t):
+                if bad is not None and ukey in bad:
+                    bad[ukey] += f"; the time is read from '{key}' instead"
+                return t, basis
+            problem = "not a date and time" if t is None else _date_problem(local, t)
+        else:
+            problem = f"{_what(local)}, not a date and time"
+        if bad is not None and (ukey not in obj or ukey in bad):  # the one the time came from
+            bad[key] = problem
         return None, None
 
     # -- document ----------------------------------------------------------------------------
@@ -293,9 +404,18 @@ class _Reader:
     def _dialog_messages(
         self, sc: JsonScanner, head: dict[str, Any], section: str | None, index: int, coverage: str | None
     ) -> Iterator[SourceRecord]:
-        ctype = _str(head.get("type")) or "unknown"
+        head_type = head.get("type")
+        ctype = _str(head_type) or "unknown"
+        unreadable: list[str] = []  # of the header: a chat's own fields, noted, never a stop
+        if len(ctype) > TEXT_LIMITS["dialog_type"] or not isinstance(head_type, str | None):
+            unreadable.append("type")
+            ctype = "unknown"
         kind = CHAT_TYPE_KIND.get(ctype)
         raw_id = _int(head.get("id"))
+        if raw_id is None and "id" in head:
+            unreadable.append("id")
+        if not isinstance(head.get("name"), str | None):
+            unreadable.append("name")
         items = iter(sc.array_items())
         ahead: list[tuple[int, int, int, bytes, Any, list[Repair]]] = []
         if raw_id is not None and raw_id >= _USER_TAG and self.integer_ids is None:
@@ -312,6 +432,16 @@ class _Reader:
             yield Notice(
                 "dialog_without_id",
                 f"dialog {chat.name!r} has no id (very old export)",
+                self.rel,
+                sc.offset,
+                chat,
+            )
+        for key in unreadable:
+            # Its title is shown, as for a dialog without an id: a chat's name, not message text.
+            yield Notice(
+                "unreadable_dialog_field",
+                f"dialog {chat.name!r}: its {key} ({_what(head[key])}) cannot be read as one"
+                + {"id": " (read as a dialog without one)", "type": " (read as 'unknown')"}.get(key, ""),
                 self.rel,
                 sc.offset,
                 chat,
@@ -342,8 +472,6 @@ class _Reader:
     def _one(
         self, sc: JsonScanner, obj: Any, chat: PeerRef, pos: Position, raw: bytes
     ) -> Iterator[SourceRecord]:
-        if not isinstance(obj, dict) or _int(obj.get("id")) is None:
-            raise sc.error("message without a numeric id", pos.byte_offset)
         yield self.message(obj, chat, pos, raw)
 
     def _look_ahead(
@@ -388,27 +516,62 @@ class _Reader:
         self._peers[key] = peer
         return peer
 
-    def message(self, obj: dict[str, Any], chat: PeerRef, pos: Position, raw: bytes) -> MessageRecord:
-        """One message object → a MessageRecord. Every key not mapped to a field goes to details."""
-        mid = obj["id"]
+    def message(self, obj: Any, chat: PeerRef, pos: Position, raw: bytes) -> MessageRecord:
+        """One message object → a MessageRecord. Every key not mapped to a field goes to details.
+
+        A field that cannot be read as what it should be (an id that is no number, a date past
+        the year 9999, a path that is a list…) never stops the import: the message is kept with
+        what could be read, and the field's exact JSON text and what is wrong with it go to
+        ``details.unreadable_fields``, which the writer turns into notices. A message with no
+        usable id gets ``details.case_message_id`` and an id the case makes for it.
+        """
+        bad: Bad = {}
+        details: dict[str, Any] = {}
+        if not isinstance(obj, dict):
+            bad["message"] = f"{_what(obj)}, not a JSON object"
+            details["case_message_id"] = {"reason": "not_an_object"}
+            obj = {}
+        mid = obj.get("id")
+        if mid.__class__ is not int or not -CASE_MESSAGE_IDS < mid < CASE_MESSAGE_IDS:
+            n = _int(mid)
+            if n is not None and -CASE_MESSAGE_IDS < n < CASE_MESSAGE_IDS:
+                mid = n  # written as a string of digits: the id all the same
+            elif "id" in obj:
+                bad["id"] = _not_int(mid, 62)
+                details["case_message_id"] = {"reason": "unreadable_id"}
+                mid = 0
+            else:
+                details.setdefault("case_message_id", {"reason": "missing_id"})
+                mid = 0
         mtype = obj.get("type")
-        kind = mtype if mtype in ("message", "service", "unsupported") else "message"
+        if mtype.__class__ is str and mtype in _KINDS:
+            kind = mtype
+        else:
+            kind = "message"
+            if mtype is not None:
+                bad["type"] = "not one of message, service, unsupported"
         unix = obj.get("date_unixtime")
-        if unix.__class__ is str and unix.isdigit():
-            date: int | None = int(unix)
+        if unix.__class__ is str and len(unix) <= 11 and unix.isascii() and unix.isdigit():
+            date: int | None = int(unix)  # the usual form: seconds, up to the year 5138
             basis: TimeBasis | None = "unixtime"
         else:
-            date, basis = self._time(obj, "date")
+            date, basis = self._time(obj, "date", bad)
         sender: PeerRef | None = None
-        details: dict[str, Any] = {}
-        if "from_id" in obj:
-            sender = self._peer(obj["from_id"], obj.get("from"))
-            if "from" in obj and obj["from"] is None:
-                details["sender_name_null"] = True  # how the exporter writes a deleted account
-        elif "actor_id" in obj:
-            sender = self._peer(obj["actor_id"], obj.get("actor"))
-            if "actor" in obj and obj["actor"] is None:
-                details["sender_name_null"] = True
+        for id_key, name_key in (("from_id", "from"), ("actor_id", "actor")):
+            if id_key in obj:
+                name = obj.get(name_key)
+                if name is None:
+                    if name_key in obj:
+                        details["sender_name_null"] = True  # how the exporter writes a deleted account
+                elif name.__class__ is not str:
+                    bad[name_key] = f"{_what(name)}, not text"
+                    name = None
+                sender = self._peer(obj[id_key], name)
+                if sender is None:
+                    bad[id_key] = f"{_what(obj[id_key])}, {_NOT_PEER}"
+                    if name and len(name) <= NAME_KEY_LIMIT:  # known by its name, as in HTML exports
+                        sender = PeerRef(None, None, name)
+                break
         if (
             sender is not None
             and self.integer_ids
@@ -418,7 +581,7 @@ class _Reader:
         ):
             # The old writers' 2**33 tag covered chats and channels alike: this is the group itself.
             sender = PeerRef("chat", chat.peer_id, sender.name)
-        text, entities = _text(obj)
+        text, entities = _text(obj, bad)
         record = MessageRecord(
             chat=chat,
             message_id=mid,
@@ -428,32 +591,48 @@ class _Reader:
             sender=sender,
             date_utc=date,
             time_basis=basis,
-            date_local=_str(obj.get("date")),
+            date_local=_text_field(obj, "date", bad, TEXT_LIMITS["date"]),
             text=text,
             entities=entities,
             details=details,
             migrated=mid < 0,
         )
-        if obj.keys() <= _BASIC:  # the common case: a plain text message
+        if not bad and obj.keys() <= _BASIC:  # the common case: a plain text message
             return record
-        record.media = _media(obj)
+        record.media = _media(obj, bad)
         used = _MAPPED.union(*(_MEDIA_KEYS[m.role] for m in record.media))
         for k, v in obj.items():
             if k not in used:
                 details[k] = v
         if "edited" in obj or "edited_unixtime" in obj:
-            record.edited_utc = self._time(obj, "edited")[0]
-        record.reply_to_message_id = _int(obj.get("reply_to_message_id"))
-        record.reply_to_peer = parse_peer_id(obj.get("reply_to_peer_id"))
-        record.forwarded_from = _str(obj.get("forwarded_from"))
+            record.edited_utc = self._time(obj, "edited", bad)[0]
+        record.reply_to_message_id = _number(obj, "reply_to_message_id", bad)
+        reply_peer = obj.get("reply_to_peer_id")
+        if reply_peer is not None:
+            record.reply_to_peer = parse_peer_id(reply_peer)
+            if record.reply_to_peer is None:
+                bad["reply_to_peer_id"] = f"{_what(reply_peer)}, {_NOT_PEER}"
+        record.forwarded_from = _text_field(obj, "forwarded_from", bad)
         if "forwarded_from" in obj and obj["forwarded_from"] is None:
             details["forwarded_from_null"] = True
-        record.saved_from = _str(obj.get("saved_from"))
-        record.via_bot = _str(obj.get("via_bot"))
-        record.author = _str(obj.get("author"))
-        record.action = _str(obj.get("action"))
+        record.saved_from = _text_field(obj, "saved_from", bad)
+        record.via_bot = _text_field(obj, "via_bot", bad)
+        record.author = _text_field(obj, "author", bad)
+        record.action = _text_field(obj, "action", bad, TEXT_LIMITS["action"])
         if "reactions" in obj:
-            record.reactions = _reactions(obj)
+            record.reactions = _reactions(obj, bad)
+        for own in _OWN_KEYS:
+            if own in obj:
+                bad[own] = "a key Veilleur keeps for itself in details: the export's own is kept here"
+        if bad:
+            if "message" in bad:
+                values = {"message": raw.decode("utf-8", "replace")}
+            else:
+                values = _raw_values(raw, set(bad), self.name)
+            details["unreadable_fields"] = {
+                k: {"problem": p, "json": values[k]} if k in values else {"problem": p}
+                for k, p in bad.items()
+            }
         return record
 
 
@@ -462,11 +641,18 @@ def _full_name(d: dict[str, Any]) -> str | None:
     return " ".join(parts) or None
 
 
-def _text(obj: dict[str, Any]) -> tuple[str, list[Entity]]:
+def _text(obj: dict[str, Any], bad: Bad) -> tuple[str, list[Entity]]:
     """Full text and its entities: ``text_entities`` when present, else the mixed ``text`` list."""
-    parts = obj.get("text_entities")
-    if not isinstance(parts, list) or (not parts and obj.get("text")):
-        parts = obj.get("text")
+    key = "text_entities"
+    parts = obj.get(key)
+    if parts is not None and not isinstance(parts, list):
+        bad[key] = f"{_what(parts)}, not a list of text parts"
+    plain = obj.get("text")
+    if plain is not None and not isinstance(plain, str | list):
+        bad["text"] = f"{_what(plain)}, not text or a list of text parts"
+    if not isinstance(parts, list) or (not parts and plain):
+        key = "text"
+        parts = obj.get(key)
     if isinstance(parts, str):
         return parts, []
     if not isinstance(parts, list):
@@ -480,83 +666,113 @@ def _text(obj: dict[str, Any]) -> tuple[str, list[Entity]]:
             off += len(p)
             continue
         if not isinstance(p, dict):
+            bad[key] = f"holds {_what(p)}, neither text nor a text part"
             continue
         t = p.get("text")
-        t = t if isinstance(t, str) else ""
+        if not isinstance(t, str):
+            if t is not None:
+                bad[key] = f"holds a part whose text is {_what(t)}"
+            t = ""
         etype = p.get("type")
         if isinstance(etype, str) and etype != "plain":
-            extra = {k: v for k, v in p.items() if k not in ("type", "text", "user_id", "href")}
-            entities.append(
-                Entity(
-                    etype,
-                    t,
-                    off,
-                    len(t),
-                    user_id=_int(p.get("user_id")),
-                    href=_str(p.get("href")),
-                    extra=extra or None,
+            found: Bad = {}
+            user_id = _number(p, "user_id", found)
+            href = _text_field(p, "href", found)
+            if len(etype) > TEXT_LIMITS["entity_type"]:
+                found["type"] = f"longer than {TEXT_LIMITS['entity_type']} characters"
+            if found:
+                # Its text stays in the message's; the entity itself is in the field's JSON.
+                bad[key] = "holds a part whose " + ", ".join(f"{k} is {v}" for k, v in found.items())
+            else:
+                extra = {k: v for k, v in p.items() if k not in ("type", "text", "user_id", "href")}
+                entities.append(
+                    Entity(etype, t, off, len(t), user_id=user_id, href=href, extra=extra or None)
                 )
-            )
+        elif etype is not None and not isinstance(etype, str):
+            bad[key] = f"holds a part whose type is {_what(etype)}"
         chunks.append(t)
         off += len(t)
     return "".join(chunks), entities
 
 
-def _media_ref(obj: dict[str, Any], role: str, key: str, size_key: str) -> MediaRef | None:
+def _media_ref(obj: dict[str, Any], role: str, key: str, size_key: str, bad: Bad) -> MediaRef | None:
     value = obj.get(key)
     if not isinstance(value, str) or not value:
+        if value is not None and not isinstance(value, str):
+            bad[key] = f"{_what(value)}, not a path or a placeholder"  # in details as it is, too
         return None
     reason = placeholder_reason(value)
     is_file = role == "file"
+    visual = role in ("photo", "file")
     return MediaRef(
         role=role,
         path=None if reason else value,
         placeholder=reason,
         placeholder_text=value if reason else None,
-        file_name=_str(obj.get("file_name")) if is_file else None,
-        file_size=_int(obj.get(size_key)),
-        mime_type=_str(obj.get("mime_type")) if is_file else None,
-        media_type=_str(obj.get("media_type")) if is_file else None,
-        width=_int(obj.get("width")) if role in ("photo", "file") else None,
-        height=_int(obj.get("height")) if role in ("photo", "file") else None,
-        duration_seconds=_int(obj.get("duration_seconds")) if is_file else None,
-        spoiler=bool(obj.get("media_spoiler")) if role in ("photo", "file") else False,
-        ttl_seconds=_int(obj.get("self_destruct_period_seconds")) if role in ("photo", "file") else None,
+        file_name=_text_field(obj, "file_name", bad) if is_file else None,
+        file_size=_number(obj, size_key, bad),
+        mime_type=_text_field(obj, "mime_type", bad, TEXT_LIMITS["mime_type"]) if is_file else None,
+        media_type=_text_field(obj, "media_type", bad, TEXT_LIMITS["media_type"]) if is_file else None,
+        width=_number(obj, "width", bad, INT32) if visual else None,
+        height=_number(obj, "height", bad, INT32) if visual else None,
+        duration_seconds=_number(obj, "duration_seconds", bad, INT32) if is_file else None,
+        spoiler=bool(obj.get("media_spoiler")) if visual else False,
+        ttl_seconds=_number(obj, "self_destruct_period_seconds", bad, INT32) if visual else None,
     )
 
 
-def _media(obj: dict[str, Any]) -> list[MediaRef]:
+def _media(obj: dict[str, Any], bad: Bad) -> list[MediaRef]:
     out = []
     for role, key, size_key in _MEDIA_ROLES:
         if key in obj:
-            ref = _media_ref(obj, role, key, size_key)
+            ref = _media_ref(obj, role, key, size_key, bad)
             if ref is not None:
                 out.append(ref)
     return out
 
 
-def _reactions(obj: dict[str, Any]) -> list[Reaction]:
+def _reactions(obj: dict[str, Any], bad: Bad) -> list[Reaction]:
+    """The reactions as far as they can be read. A part that cannot be is left out (a reactor) or
+    read as none (a count, a type), and marks ``reactions`` unreadable: its JSON is kept whole."""
     items = obj.get("reactions")
     if not isinstance(items, list):
+        if items is not None:
+            bad["reactions"] = f"{_what(items)}, not a list"
         return []
+    problems: list[str] = []
     out = []
     for r in items:
         if not isinstance(r, dict):
+            problems.append(f"a reaction that is {_what(r)}")
             continue
+        found: Bad = {}
         reactors = []
-        for rec in r.get("recent") or []:
-            if isinstance(rec, dict):
-                unix = _int(rec.get("date_unixtime"))
-                reactors.append(Reactor(parse_peer_id(rec.get("from_id"), _str(rec.get("from"))), unix))
-        out.append(
-            Reaction(
-                str(r.get("type") or "emoji"),
-                _int(r.get("count")) or 0,
-                _str(r.get("emoji")),
-                _str(r.get("document_id")) or (str(r["document_id"]) if "document_id" in r else None),
-                reactors,
-            )
-        )
+        recent = r.get("recent")
+        if recent is not None and not isinstance(recent, list):
+            found["recent"] = f"{_what(recent)}, not a list"
+        for rec in recent if isinstance(recent, list) else ():
+            if not isinstance(rec, dict):
+                problems.append(f"a reactor that is {_what(rec)}")
+                continue
+            peer = parse_peer_id(rec.get("from_id"), _str(rec.get("from")))
+            if peer is None and rec.get("from_id") is not None:
+                problems.append("a reactor whose from_id is not a peer id")
+            unix = _number(rec, "date_unixtime", found)
+            if unix is not None and not plausible_epoch(unix):
+                found["date_unixtime"], unix = _date_problem(None, unix), None
+            reactors.append(Reactor(peer, unix))
+        rtype = _text_field(r, "type", found, TEXT_LIMITS["reaction_type"])
+        count = _number(r, "count", found, INT32)
+        emoji = _text_field(r, "emoji", found)
+        doc = r.get("document_id")
+        document_id = doc if isinstance(doc, str) else None if _int(doc) is None else str(doc)
+        if (doc is not None and document_id is None) or len(document_id or "") > TEXT_LIMITS["document_id"]:
+            found["document_id"] = f"not an id of at most {TEXT_LIMITS['document_id']} characters"
+            document_id = None
+        problems.extend(f"a {k} that is {p}" for k, p in found.items())
+        out.append(Reaction(rtype or "emoji", count or 0, emoji, document_id, reactors))
+    if problems:
+        bad["reactions"] = "holds " + "; ".join(dict.fromkeys(problems))
     return out
 
 

@@ -152,6 +152,7 @@ def _item(el: etree._Element, kind: str, name: str) -> ListItem:
     children = _children(el)
     hashes: list[tuple[HashType, str]] = []
     unsupported: list[str] = []
+    rejected: list[tuple[HashType, str, str]] = []
     fingerprints = children.get("fingerprints")
     for fp in fingerprints if fingerprints is not None else ():
         if not isinstance(fp.tag, str):
@@ -165,9 +166,8 @@ def _item(el: etree._Element, kind: str, name: str) -> ListItem:
         try:
             hashes.append((hash_type, normalise_hash(hash_type, text)))
         except InvalidHash as e:
-            raise BadInput(
-                f"<{fp_name}> of {kind} {entry_id}: {e}", file=name, place=f"line {fp.sourceline}"
-            ) from None
+            # One fingerprint a feed sent malformed costs that fingerprint, not the file.
+            rejected.append((hash_type, f"<{fp_name}> (line {fp.sourceline})", str(e)))
     flags = [f"media:{kind}"]
     member = children.get("member")
     if member is not None and member.get("id"):
@@ -188,6 +188,7 @@ def _item(el: etree._Element, kind: str, name: str) -> ListItem:
         flags=tuple(sorted(set(flags))),
         external_id=f"{kind}:{entry_id}",
         unsupported=tuple(unsupported),
+        rejected=tuple(rejected),
     )
 
 

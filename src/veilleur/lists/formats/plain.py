@@ -252,10 +252,16 @@ class _Layout:
             return (cells[i].strip() or None) if i is not None else None
 
         hashes: list[tuple[HashType, str]] = []
-        try:
-            for i, hash_type in self.hash_columns:
-                if cells[i].strip():
+        rejected: list[tuple[HashType, str, str]] = []
+        for i, hash_type in self.hash_columns:
+            if cells[i].strip():
+                try:
                     hashes.append((hash_type, normalise_hash(hash_type, cells[i])))
+                except InvalidHash as e:
+                    # A column names its type: one malformed cell costs that fingerprint, not the
+                    # file (a bare value's type is guessed from it, so there it stays an error).
+                    rejected.append((hash_type, f"{hash_type} (column {i + 1})", str(e)))
+        try:
             raw = cell(self.generic)
             if raw:
                 named = cell(self.type_column)
@@ -271,7 +277,7 @@ class _Layout:
                     hashes.append((hash_type, normalise_hash(hash_type, raw, allow_base64=False)))
         except InvalidHash as e:
             raise BadInput(str(e), file=self.name, place=place) from None
-        if not hashes:
+        if not hashes and not rejected:
             raise BadInput("row without a hash value", file=self.name, place=place)
         flags = cell(self.flags)
         return ListItem(
@@ -281,4 +287,5 @@ class _Layout:
             series=cell(self.series),
             flags=tuple(sorted({f.strip() for f in _FLAG_SPLIT.split(flags) if f.strip()})) if flags else (),
             external_id=cell(self.id),
+            rejected=tuple(rejected),
         )

@@ -220,8 +220,9 @@ class _VicsReader:
         r = {str(k).lower(): v for k, v in rec.items()}
         hashes: list[tuple[HashType, str]] = []
         unsupported: list[str] = []
+        rejected: list[tuple[HashType, str, str]] = []
         for key, hash_type in _HASH_FIELDS:
-            self._add_hash(hashes, hash_type, r.get(key), key.upper(), place)
+            self._add_hash(hashes, rejected, hash_type, r.get(key), key.upper())
         alternatives = r.get("alternativehashes")
         if isinstance(alternatives, list):
             for alt in alternatives:
@@ -237,10 +238,10 @@ class _VicsReader:
                     # refuse the whole file over a layout Veilleur cannot check.
                     unsupported.append(hash_name.strip())
                 else:
-                    self._add_hash(hashes, alt_type, a.get("hashvalue"), f"alternative {hash_name}", place)
+                    self._add_hash(hashes, rejected, alt_type, a.get("hashvalue"), f"alternative {hash_name}")
         elif alternatives is not None:
             raise BadInput("AlternativeHashes is not an array", file=self.name, place=place)
-        if not hashes and not unsupported:
+        if not hashes and not unsupported and not rejected:
             raise BadInput(
                 "media record without any hash (no MD5, SHA1 or PhotoDNA)", file=self.name, place=place
             )
@@ -252,19 +253,27 @@ class _VicsReader:
             flags=_flags(r),
             external_id=_text(r.get("mediaid")),
             unsupported=tuple(unsupported),
+            rejected=tuple(rejected),
         )
 
     def _add_hash(
-        self, hashes: list[tuple[HashType, str]], hash_type: HashType, value: Any, what: str, place: str
+        self,
+        hashes: list[tuple[HashType, str]],
+        rejected: list[tuple[HashType, str, str]],
+        hash_type: HashType,
+        value: Any,
+        what: str,
     ) -> None:
+        """Add the normalised ``value``; a malformed one costs this fingerprint, not the file."""
         if value is None or value == "":
             return
         if not isinstance(value, str):
-            raise BadInput(f"{what} is not a string", file=self.name, place=place)
+            rejected.append((hash_type, what, "the value is not a string"))
+            return
         try:
             hashes.append((hash_type, normalise_hash(hash_type, value)))
         except InvalidHash as e:
-            raise BadInput(f"{what}: {e}", file=self.name, place=place) from None
+            rejected.append((hash_type, what, str(e)))
 
     def _category(self, value: Any, place: str) -> str | None:
         if value is None or isinstance(value, bool):
