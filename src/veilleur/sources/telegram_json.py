@@ -60,14 +60,18 @@ FULL_EXPORT_KEYS = frozenset(
     }
 )
 # Keys mapped to MessageRecord fields; everything else goes to ``details`` as is, media keys too
-# unless the media reference they describe was made (see _MEDIA_KEYS).
+# unless the media reference they describe was made (see _MEDIA_KEYS). Not here, so kept in
+# details although read too: ``edited``, the exporter-local edit time, which no column holds and
+# ``edited_unixtime`` does not give (the PC's offset may differ between the date and the edit);
+# ``reactions``, whose reactors' names, local times and order the reaction tables do not hold.
+# The sender's keys are kept there too when the columns cannot say which of them named it
+# (see _SENDER_KEYS).
 _MAPPED = frozenset(
     {
         "id",
         "type",
         "date",
         "date_unixtime",
-        "edited",
         "edited_unixtime",
         "from",
         "from_id",
@@ -82,12 +86,13 @@ _MAPPED = frozenset(
         "via_bot",
         "author",
         "action",
-        "reactions",
         "unreadable_fields",
         "case_message_id",
+        "sender_name_null",
+        "forwarded_from_null",
     }
 )
-_OWN_KEYS = ("unreadable_fields", "case_message_id")
+_OWN_KEYS = ("unreadable_fields", "case_message_id", "sender_name_null", "forwarded_from_null")
 """Keys of ``details`` that Veilleur writes itself. An export holding one is not copied over them
 (a file could otherwise pass its own say for Veilleur's): it is kept as an unreadable field."""
 # The keys each media reference is read from (by _media_ref). One is kept in a media row only when
@@ -113,6 +118,11 @@ LOOK_AHEAD = 1_000
 _USER_TAG = 1 << 32
 
 _BASIC = frozenset({"id", "type", "date", "date_unixtime", "from", "from_id", "text", "text_entities"})
+_SENDER_KEYS = ("from", "from_id", "actor", "actor_id")
+"""The keys that name a sender. Its columns hold one pair and do not say which: it is the pair of
+the message's type (``actor`` of a service message, ``from`` of any other). A sender key outside
+that pair as read (the ``from`` of a proximity_reached, a second pair, a name without its id) is
+therefore kept in details too, as the export wrote it."""
 _KINDS = ("message", "service", "unsupported")
 _NOT_PEER = "not a peer id (user…, chat… or channel… and a number within ±2^63)"
 
@@ -557,8 +567,10 @@ class _Reader:
         else:
             date, basis = self._time(obj, "date", bad)
         sender: PeerRef | None = None
+        read: tuple[str, str] | tuple[()] = ()
         for id_key, name_key in (("from_id", "from"), ("actor_id", "actor")):
             if id_key in obj:
+                read = (id_key, name_key)
                 name = obj.get(name_key)
                 if name is None:
                     if name_key in obj:
@@ -581,6 +593,8 @@ class _Reader:
         ):
             # The old writers' 2**33 tag covered chats and channels alike: this is the group itself.
             sender = PeerRef("chat", chat.peer_id, sender.name)
+        own_pair = ("actor_id", "actor") if kind == "service" else ("from_id", "from")
+        odd_sender = [k for k in _SENDER_KEYS if k in obj and (k not in read or k not in own_pair)]
         text, entities = _text(obj, bad)
         record = MessageRecord(
             chat=chat,
@@ -597,10 +611,10 @@ class _Reader:
             details=details,
             migrated=mid < 0,
         )
-        if not bad and obj.keys() <= _BASIC:  # the common case: a plain text message
+        if not bad and not odd_sender and obj.keys() <= _BASIC:  # the common case: a plain text message
             return record
         record.media = _media(obj, bad)
-        used = _MAPPED.union(*(_MEDIA_KEYS[m.role] for m in record.media))
+        used = _MAPPED.union(*(_MEDIA_KEYS[m.role] for m in record.media)).difference(odd_sender)
         for k, v in obj.items():
             if k not in used:
                 details[k] = v
