@@ -52,7 +52,7 @@ count the parent's pages, which ``exec`` inherits the high-water mark of). Steps
 * ``c`` — builds (a), then ``analyse_network(conn, exchanges)``;
 * ``d`` — builds (a), then ``media_items(conn)`` and ``possibly_new_material(items, exchanges)``;
 * ``e`` — all analysis in one process: a + c + d + ``exchanged_with`` for every account that took
-  part in an exchange; then (HOOK) the dossiers, if ``veilleur.outputs.dossier`` has
+  part in an exchange; then (HOOK) the dossiers, if ``veilleur.outputs.dossier_files`` has
   ``write_all_dossiers``: called on the case as its signature asks (operator; ``pdf`` per
   ``--dossiers``, HTML only by default; with ``--dossier-limit N`` only N evenly spread
   participants via ``account_ids``, extrapolated to all after timing the shared context once),
@@ -983,7 +983,7 @@ def run_step(folder: Path, step: str, work: Path, dossiers: str = "html", limit:
             out["e_queries"] = len(involved)
             out["e_links"] = n_links
             out["peak_analysis_mb"] = round(_mem()["VmHWM"], 1)
-    # Dossiers — HOOK: veilleur.outputs.dossier.write_all_dossiers, timed when it exists.
+    # Dossiers — HOOK: veilleur.outputs.dossier_files.write_all_dossiers, timed when it exists.
     if step == "e" and dossiers != "skip":
         out.update(_dossiers(folder, work, dossiers, limit, exchanges))
     out["peak_mb"] = round(_mem()["VmHWM"], 1)
@@ -1000,7 +1000,7 @@ def _dossiers(folder: Path, work: Path, mode: str, limit: int, exchanges: list[A
     from veilleur.case import open_case
 
     try:
-        dossier = importlib.import_module("veilleur.outputs.dossier")
+        dossier = importlib.import_module("veilleur.outputs.dossier_files")
     except ImportError:
         return {"dossiers_s": None}
     write_all = getattr(dossier, "write_all_dossiers", None)
@@ -1275,7 +1275,7 @@ def main() -> None:
         if args.dossiers == "skip":
             print("    dossiers: skipped (--dossiers skip)")
         elif e.get("dossiers_s") is None:
-            print("    dossiers: not yet available (veilleur.outputs.dossier.write_all_dossiers)")
+            print("    dossiers: not yet available (veilleur.outputs.dossier_files.write_all_dossiers)")
         else:
             fixed = e.get("dossier_fixed_s") or 0.0
             per = (e["dossiers_s"] - fixed) / max(1, e["dossier_accounts"] or 1)

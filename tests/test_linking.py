@@ -551,6 +551,27 @@ def test_cli(population: Case) -> None:
     assert [a for a, _ in log].count("link.decide") == 2
 
 
+def test_link_show_is_readable_on_80_columns(population: Case) -> None:
+    """Each link a block: no line past 80 columns, every account and person key whole, each
+    factor with its records."""
+    from rich.cells import cell_len
+
+    runner = CliRunner()
+    base = ["--case", str(population.root), "--operator", "cli-tester"]
+    add_member(population, "cli-tester")
+    assert runner.invoke(cli, [*base, "link", "run"]).exit_code == 0
+    links = orjson.loads(runner.invoke(cli, [*base, "link", "show", "--json"]).output)["links"]
+    shown = runner.invoke(cli, [*base, "link", "show"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    heads = {line for line in lines if " → " in line and not line.startswith(" ")}
+    for x in links:
+        target = f"person {x['person']}" if x["kind"] == "account_person" else f"account {x['other_account']}"
+        assert f"{x['account']} → {target}" in heads, x
+    assert "rule:phone: same phone number" in shown.output
+
+
 def test_a_relative_on_the_holders_phone_is_not_high() -> None:
     """The phone rule finds the line's holder; an account named with the holder's last name and
     another first name is most likely a relative on the family line: medium, with the reason. The

@@ -29,7 +29,8 @@ from veilleur.case import Case
 from veilleur.custody.audit import tail, verify
 from veilleur.demo.check import check_network, store_key
 from veilleur.demo.scenario import build_case
-from veilleur.outputs.dossier import file_stems, write_all_dossiers
+from veilleur.outputs.dossier import file_stems
+from veilleur.outputs.dossier_files import write_all_dossiers
 from veilleur.outputs.packages import write_packages
 from veilleur.store.schema import account_names, accounts, messages
 

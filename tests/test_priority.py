@@ -8,6 +8,7 @@ these tests do not depend on the importers that normally fill those tables.
 
 from __future__ import annotations
 
+import math
 import uuid
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy import delete, func, insert, select
 
 from conftest import add_member
 from matched_demo import Matched
+from synthetic_chats import ANNE, BRUNO, CHLOE, DAVID, EMMA, FRED, import_chats, key_id
 from veilleur.analysis.indicators.run import CURRENT_RUN_KEY
 from veilleur.analysis.priority import explain_changes, load_weights, rank_case, ranking
 from veilleur.case import Case
@@ -160,8 +162,8 @@ def test_a_sarcastic_message_still_shows_its_record(matched: Matched) -> None:
             insert(indicator_hits).values(
                 run_id=run,
                 message_pk=msg.id,
-                indicator="meeting",
-                rule="fr.meeting.test",
+                indicator="intent",
+                rule="fr.intent.test",
                 language="fr",
                 span_start=0,
                 span_end=5,
@@ -318,3 +320,183 @@ def test_a_case_never_ranked_says_so(case: Case) -> None:
     assert result.exit_code == 5 and "no ranking 1 in this case: it has none yet" in result.output
     shown = runner.invoke(cli, [*empty, "rank", "show"])
     assert shown.exit_code == 0 and "No ranking yet" in shown.output
+
+
+# -- stated intent: an arrangement to meet is not intent on its own ---------------------------------
+
+ORDINARY_MEETINGS = (
+    # French: clubs, work, friends, errands
+    "On se retrouve au café après ?",
+    "On se voit où ce soir ?",
+    "rdv samedi devant la gare",
+    "On se retrouve chez Paul vers 19h",
+    "on se voit demain pour le dossier",
+    "Rendez-vous à 8h au parking du col",
+    "on se retrouve à la boulangerie ?",
+    "On se voit ce week-end pour la répète ?",
+    "rdv 18h au bureau",
+    "on se voit jeudi au club ?",
+    "On se retrouve devant le cinéma à 20h",
+    "on se voit après le boulot",
+    "RDV dimanche au marché",
+    "on se retrouve au parc avec les chiens",
+    "On se voit cet aprem pour le café ?",
+    "on se rejoint à la piscine vers 10h",
+    "Je passe te prendre à 8h",
+    "on se voit après les cours de yoga",
+    # English
+    "Let's meet at the station at 6",
+    "where should we meet?",
+    "let's meet tomorrow for lunch",
+    "Meet me at the pub after work",
+    "we could meet on Friday to sign the lease",
+    "can we meet at 3 to go over the budget",
+    "let's meet near the office",
+    "I'll pick you up at 7 for the concert",
+    "wanna meet this weekend for a hike?",
+    "let's meet outside the museum",
+    "meet me in the lobby",
+    "we should meet next week about the project",
+    "I can pick you up tomorrow from the airport",
+    "let's meet by the river at noon",
+    "Let's meet at the park for a run",
+    "let's meet at the bus stop and walk to the stadium",
+    "where do we meet for the book club?",
+    "meet me after class, the pottery one",
+)
+
+
+def test_the_ordinary_arrangements_are_meeting_hits_and_nothing_else() -> None:
+    """What the ranking test below relies on: each phrase is caught by a meeting rule (so it
+    would count if arrangements counted alone), some at medium confidence (so it would make its
+    sender a subject), and none by a rule that would corroborate it."""
+    from veilleur.analysis.indicators import Matcher
+
+    matcher = Matcher()
+    assert len(ORDINARY_MEETINGS) >= 30
+    found = {text: matcher.scan(text) for text in ORDINARY_MEETINGS}
+    for text, ms in found.items():
+        assert {m.rule.indicator for m in ms} == {"meeting"}, text
+        assert all(m.rule.id not in {"fr.meeting.with_child", "en.meeting.with_child"} for m in ms), text
+    languages = {m.rule.language for ms in found.values() for m in ms}
+    assert languages == {"fr", "en"}
+    assert any(m.confidence == "medium" for ms in found.values() for m in ms)
+
+
+def verdicts(case: Case, ranking_id: int, subject: str) -> dict[tuple[str, int], tuple[bool, str]]:
+    """(chat, message id) -> (counted, why) of each hit the subject's stated intent read."""
+    from veilleur.analysis.indicators import hits_for
+
+    with case.engine.connect() as conn:
+        where = {h.id: (h.chat_title or h.chat_key, h.message_id) for h in hits_for(conn)}
+        f = next(r for r in ranking(conn, ranking_id) if r.subject == subject).factors["stated_intent"]
+    return {where[h["id"]]: (h["counted"], h["why"]) for h in f.hits}
+
+
+def test_ordinary_meeting_arrangements_give_no_stated_intent(case: Case, tmp_path: Path) -> None:
+    """36 ordinary arrangements, French and English, in a club's group and in private chats
+    between adults, with no child, no request and no flagged material anywhere: none counts, none
+    makes its sender a subject. Anne is ranked for the one intent hit she has elsewhere, and
+    scores for that hit only."""
+    people = (ANNE, BRUNO, CHLOE)
+    group = [(people[i % 3], text, None) for i, text in enumerate(ORDINARY_MEETINGS[:24])]
+    private = [((ANNE, BRUNO)[i % 2], text, None) for i, text in enumerate(ORDINARY_MEETINGS[24:])]
+    import_chats(
+        case,
+        tmp_path,
+        {
+            "Club de rando": ("private_group", 7001, group),
+            "Bruno": ("personal_chat", 72, private),
+            "David": ("personal_chat", 74, [(ANNE, "ne dis rien à tes parents", None), (DAVID, "ok", None)]),
+        },
+    )
+    rid = rank_case(case, operator="t")
+    with case.engine.connect() as conn:
+        ranked = ranking(conn, rid)
+    anne = f"account:{key_id(case, ANNE)}"
+    assert [r.subject for r in ranked] == [anne]  # Bruno's and Chloé's medium arrangements: no one
+    f = ranked[0].factors["stated_intent"]
+    w = load_weights()["stated_intent"]
+    one_medium = float(w["weight"]) * math.log1p(w["confidence"]["medium"]) / math.log1p(w["cap"])
+    assert f.points == pytest.approx(one_medium, abs=0.001)
+    said = verdicts(case, rid, anne)
+    meetings = {k: v for k, v in said.items() if k[0] != "David"}
+    assert len(meetings) == sum(who == ANNE for who, _, _ in group + private)
+    assert not any(counted for counted, _ in meetings.values())
+    assert all(why.startswith("a meeting arrangement alone: no child") for _, why in meetings.values())
+    assert said[("David", 1)][0] is True
+    assert f.value.startswith("1 message span(s) (1 medium confidence): intent")
+    assert f"{len(meetings)} meeting arrangement(s) not counted" in f.value
+    assert sum("— not counted: a meeting arrangement alone" in r for r in f.records) == len(meetings)
+
+
+def test_a_meeting_counts_beside_what_makes_it_intent(case: Case, tmp_path: Path) -> None:
+    """The same kind of arrangement counts beside a child mentioned in its private chat, in reply
+    to a request in a group, or when its rule names a child; not beside another member's child in
+    a busy group."""
+    import_chats(
+        case,
+        tmp_path,
+        {
+            "Emma": (
+                "personal_chat",
+                75,
+                [(EMMA, "Ma fille de 8 ans adore le foot", None), (ANNE, "on se voit samedi au stade", None)],
+            ),
+            "Les voisins": (
+                "private_group",
+                7002,
+                [
+                    (CHLOE, "tu as des vidéos de la fête ?", None),
+                    (ANNE, "rdv dimanche au local", 1),  # in reply to the request
+                    (FRED, "mon fils a 8 ans demain", None),
+                    (ANNE, "on se retrouve au bar à 21h", None),  # beside another member's child only
+                ],
+            ),
+            "Atelier": ("private_group", 7003, [(ANNE, "amène ta fille samedi", None)]),
+        },
+    )
+    rid = rank_case(case, operator="t")
+    anne = f"account:{key_id(case, ANNE)}"
+    said = verdicts(case, rid, anne)
+    counted, why = said[("Emma", 2)]
+    assert counted and "in the same conversation: indicator #" in why
+    assert "fr.access.possessive_child_age" in why
+    counted, why = said[("Les voisins", 2)]
+    assert counted and "fr.request.material" in why
+    counted, why = said[("Les voisins", 4)]
+    assert not counted and "in its sender's own messages in this group" in why
+    assert said[("Atelier", 1)] == (True, "the arrangement names a child itself")
+    f = entry_of(case, rid, anne).factors["stated_intent"]
+    assert f.value.startswith("3 message span(s)") and "1 meeting arrangement(s) not counted" in f.value
+
+
+def entry_of(case: Case, ranking_id: int, subject: str):  # type: ignore[no-untyped-def]
+    with case.engine.connect() as conn:
+        return next(r for r in ranking(conn, ranking_id) if r.subject == subject)
+
+
+def test_a_meeting_counts_when_its_counterpart_exchanged_flagged_material(matched: Matched) -> None:
+    """On the demo: the central account's arrangements in the private chats of those it exchanged
+    flagged material with count; the same words in other private chats and in the club's group
+    do not, and say why."""
+    from veilleur.analysis.exchanges import flagged_exchanges
+    from veilleur.analysis.indicators import hits_for, run_indicators
+
+    run_indicators(matched.case, operator="t")
+    rid = rank_case(matched.case, operator="t")
+    me = central(matched)
+    with matched.case.engine.connect() as conn:
+        exchanged = {
+            e.chat_key for e in flagged_exchanges(conn) if e.setting == "private" and e.involves(me)
+        }
+        chat_of = {h.id: h.chat_key for h in hits_for(conn, account_id=me)}
+    f = entry_of(matched.case, rid, f"account:{me}").factors["stated_intent"]
+    meetings = [h for h in f.hits if h["indicator"] == "meeting"]
+    assert {chat_of[h["id"]] in exchanged for h in meetings} == {True, False}
+    for h in meetings:
+        if chat_of[h["id"]] in exchanged:
+            assert h["counted"] and "exchanged flagged material with it" in h["why"], h
+        else:
+            assert not h["counted"] and h["why"].startswith("a meeting arrangement alone"), h
+    assert len(f.records) == len(f.hits) == len(meetings)

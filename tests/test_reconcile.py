@@ -75,6 +75,15 @@ def test_a_later_export_with_another_sender_is_a_conflict_not_a_version(
         assert (keys[c.stored_account_id], keys[c.found_account_id]) == ("telegram:user:4", "telegram:user:5")
         assert c.message_pk == row.id and c.byte_offset is not None
         assert verified(case).ok
+        session = CaseSession(case, OPERATOR, member_role(case, OPERATOR), None)
+        for key in ("telegram:user:4", "telegram:user:5"):  # on both accounts' pages
+            (shown,) = app.account_profile(session, key).profile["sender_conflicts"]
+            assert (shown["stored"], shown["found"], shown["message_id"]) == (
+                "telegram:user:4",
+                "telegram:user:5",
+                2,
+            )
+        assert app.account_profile(session, "telegram:user:3").profile["sender_conflicts"] == []
     finally:
         case.close()
 

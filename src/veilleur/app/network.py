@@ -12,7 +12,6 @@ from sqlalchemy import Connection
 from veilleur.analysis.exchanges import Exchange
 from veilleur.analysis.graph import account_timeline, analyse_network, chat_timeline
 from veilleur.analysis.network import exchanged_with
-from veilleur.analysis.propagation import Item, media_items, possibly_new_material
 from veilleur.app.resolve import Resolved, resolve_account, resolve_chat
 from veilleur.app.results import (
     AccountRef,
@@ -33,7 +32,7 @@ from veilleur.app.results import (
     TimelineView,
 )
 from veilleur.app.session import CaseSession, use_case
-from veilleur.app.snapshots import case_analysis, case_exchanges, case_layout, layout, memo
+from veilleur.app.snapshots import case_analysis, case_exchanges, case_layout, case_propagation, layout, memo
 from veilleur.errors import VeilleurError
 from veilleur.matching.results import display_names
 from veilleur.store.lookups import account_keys
@@ -177,11 +176,7 @@ def propagation(session: CaseSession, *, new_only: bool = False, limit: int | No
     Items are named by SHA-256 and citations only; ``limit``: the first items only (``total`` says
     how many there are)."""
     with session.reading() as conn:
-        def both() -> tuple[list[Item], list[Item]]:
-            its = media_items(conn)
-            return its, possibly_new_material(its, case_exchanges(session, conn))
-
-        items, new = memo(session, conn, "propagation", both)
+        items, new = case_propagation(session, conn)
     new_ids = {id(i) for i in new}
     shown = new if new_only else [i for i in items if len(i.sightings) > 1 or i.flagged or id(i) in new_ids]
     total = len(shown)

@@ -10,7 +10,7 @@ from veilleur.app.resolve import resolve_account
 from veilleur.app.results import Dossiers, ExportWritten, OutputBody, OutputFileOut, OutputsView
 from veilleur.app.session import CaseSession, use_case
 from veilleur.errors import NotFound, VeilleurError
-from veilleur.outputs.dossier import write_all_dossiers
+from veilleur.outputs.dossier_files import write_all_dossiers
 from veilleur.outputs.exports import EXPORTERS, write_csv
 from veilleur.outputs.packages import write_packages
 from veilleur.timefmt import iso_utc

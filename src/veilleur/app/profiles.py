@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from veilleur.analysis.conflicts import sender_conflicts
+from veilleur.analysis.priority import ranking_record, stored_ranking
 from veilleur.app.identity import _link
 from veilleur.app.resolve import resolve_account, resolve_person
 from veilleur.app.results import AccountProfile, PersonProfile
 from veilleur.app.session import CaseSession, use_case
-from veilleur.app.snapshots import case_analysis, case_exchanges, change_mark, memo
+from veilleur.app.snapshots import case_analysis, case_exchanges, case_propagation, change_mark, memo
 from veilleur.linking import current_links
 from veilleur.outputs.dossier import DossierContext, account_dossier, person_identity
 from veilleur.timefmt import now_iso
@@ -35,10 +37,22 @@ def account_profile(session: CaseSession, account: str) -> AccountProfile:
             conn,
             "dossier-context",
             lambda: DossierContext.build(
-                conn, "", exchanges=case_exchanges(session, conn), analysis=case_analysis(session, conn)
+                conn,
+                "",
+                exchanges=case_exchanges(session, conn),
+                analysis=case_analysis(session, conn),
+                new_material=case_propagation(session, conn)[1],
             ),
         )
-        ctx = replace(shared, operator=session.user, generated_at=now_iso())
+        # A ranking does not change the evidence the shared context is kept for: the latest one is
+        # read here (a stored ranking never changes, so its id names its memo).
+        latest = stored_ranking(conn)
+        ranked = (
+            memo(session, conn, f"ranking:{latest[0]}", lambda: ranking_record(conn, latest[0]))
+            if latest is not None
+            else None
+        )
+        ctx = replace(shared, operator=session.user, generated_at=now_iso(), ranking=ranked)
         # notes, links and decisions change without the evidence changing: they name the memo too
         data = memo(
             session,
@@ -47,6 +61,8 @@ def account_profile(session: CaseSession, account: str) -> AccountProfile:
             lambda: account_dossier(conn, who.id, ctx),
         )
         found = [_link(v) for v in current_links(conn) if who.id in (v.account_id, v.other_account_id)]
+        # A later export that named someone else as a message's sender: shown on both accounts.
+        data = {**data, "sender_conflicts": sender_conflicts(conn, who.id)}
     session.log_view("account", subject=who.key)
     return AccountProfile(who.key, who.label, data, found)
 

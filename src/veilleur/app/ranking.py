@@ -12,7 +12,14 @@ from veilleur.analysis.priority import (
     ranking,
     stored_ranking,
 )
-from veilleur.app.results import FactorOut, RankChangeOut, RankComparison, RankedOut, RankingView
+from veilleur.app.results import (
+    FactorHitOut,
+    FactorOut,
+    RankChangeOut,
+    RankComparison,
+    RankedOut,
+    RankingView,
+)
 from veilleur.app.session import CaseSession, use_case
 from veilleur.linking import persons_of
 
@@ -26,7 +33,19 @@ def _ranked(r: Ranked) -> RankedOut:
         r.label,
         r.score,
         r.jurisdiction,
-        {k: FactorOut(f.value, f.weight, round(f.points, 3), list(f.records)) for k, f in r.factors.items()},
+        {
+            k: FactorOut(
+                f.value,
+                f.weight,
+                round(f.points, 3),
+                list(f.records),
+                [
+                    FactorHitOut(h["id"], h["indicator"], h["rule"], h["confidence"], h["counted"], h["why"])
+                    for h in f.hits
+                ],
+            )
+            for k, f in r.factors.items()
+        },
     )
 
 

@@ -515,11 +515,24 @@ class LinkDecision:
 
 
 @dataclass(frozen=True)
+class FactorHitOut:
+    """An indicator hit a factor read: whether it counted in the ranking, and why."""
+
+    id: int
+    indicator: str
+    rule: str
+    confidence: str
+    counted: bool
+    why: str
+
+
+@dataclass(frozen=True)
 class FactorOut:
     value: str
     weight: float
     points: float
     records: list[str]
+    hits: list[FactorHitOut]
 
 
 @dataclass(frozen=True)

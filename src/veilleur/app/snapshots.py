@@ -28,10 +28,20 @@ from sqlalchemy import ColumnElement, Connection, and_, not_, select
 
 from veilleur.analysis.exchanges import ExchangeIndex, flagged_exchanges
 from veilleur.analysis.graph import NetworkAnalysis, analyse_network
+from veilleur.analysis.propagation import Item, media_items, possibly_new_material
 from veilleur.app.session import CaseSession
 from veilleur.store.schema import audit_log
 
-__all__ = ["case_analysis", "case_exchanges", "case_layout", "change_mark", "data_mark", "layout", "memo"]
+__all__ = [
+    "case_analysis",
+    "case_exchanges",
+    "case_layout",
+    "case_propagation",
+    "change_mark",
+    "data_mark",
+    "layout",
+    "memo",
+]
 
 DATA_ACTIONS = ("import", "hash", "match", "lists.import", "records.import", "case.upgrade", "case.init")
 """The audit actions that change what the exchanges, the network and the summary are made of."""
@@ -111,6 +121,16 @@ def memo(session: CaseSession, conn: Connection, name: str, compute: Callable[[]
                 snap.other.clear()
             snap.other[name] = compute()
         return cast(T, snap.other[name])
+
+
+def case_propagation(session: CaseSession, conn: Connection) -> tuple[list[Item], list[Item]]:
+    """The case's media items and, of them, the possibly new material (one snapshot's)."""
+
+    def both() -> tuple[list[Item], list[Item]]:
+        items = media_items(conn)
+        return items, possibly_new_material(items, case_exchanges(session, conn))
+
+    return memo(session, conn, "propagation", both)
 
 
 def case_layout(session: CaseSession, conn: Connection) -> dict[int, tuple[float, float]]:

@@ -5,21 +5,24 @@ names it was observed under (and in which export), the identifiers exporters rec
 every exchange of flagged media it took part in — sent and received apart — with its citation
 (evidence file, chat, message id, time, byte offset or HTML page), the match details behind each
 flag (list and version, entry identifier, category, method, distance), its network and roles,
-and its dates of activity. It never contains media: no picture, no thumbnail, not even a link to a
-file; files are named by SHA-256 only.
+and its dates of activity; its place in the case's latest ranking (rank, score, every factor with
+its weight, points and the records behind it; or that there is no ranking), each text-indicator
+hit with whether that ranking counted it and why, and the possibly new material it posted first.
+It never contains media: no picture, no thumbnail, not even a link to a file; files are named by
+SHA-256 only.
 
 Each document states the case, the operator, the time and the audit-log position it was produced
-at, so that what the log held then can be checked later. The same HTML is printed to PDF by
-WeasyPrint, so the two never differ in content.
+at, so that what the log held then can be checked later. The same data is rendered to HTML here
+and typeset to PDF by Typst (:mod:`veilleur.outputs.pdf`, :mod:`veilleur.outputs.dossier_files`),
+and a test holds the two to the same text.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,13 +37,13 @@ from veilleur.analysis.graph import (
     analyse_network,
     cite_ids,
 )
-from veilleur.analysis.indicators import hits_for
+from veilleur.analysis.indicators import IndicatorHit, hits_for
 from veilleur.analysis.network import Counterpart, exchanged_with
-from veilleur.case import Case
+from veilleur.analysis.priority import FACTORS, Ranked, RankingRecord, ranking_record
+from veilleur.analysis.propagation import Item, media_items, possibly_new_material
 from veilleur.custody.audit import position
 from veilleur.linking import persons_of
 from veilleur.matching.results import Hit, current_run, display_names
-from veilleur.outputs.pdf import write_pdf
 from veilleur.records.identifiers import with_port
 from veilleur.store.schema import (
     account_identifiers,
@@ -64,8 +67,6 @@ __all__ = [
     "file_stems",
     "participants",
     "render_html",
-    "write_all_dossiers",
-    "write_dossier",
 ]
 
 _env = Environment(
@@ -96,6 +97,9 @@ class DossierContext:
     versions: dict[int, str]
     evidence_paths: dict[int, str] = field(default_factory=dict)
     stems: dict[int, str] = field(default_factory=dict)
+    ranking: RankingRecord | None = None  # the case's latest ranking, None: never ranked
+    new_material: list[Item] = field(default_factory=list)  # the case's possibly new material
+    _posted: dict[int, list[Item]] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -106,9 +110,13 @@ class DossierContext:
         *,
         exchanges: ExchangeIndex | None = None,
         analysis: NetworkAnalysis | None = None,
+        new_material: list[Item] | None = None,
     ) -> DossierContext:
-        """``exchanges`` and ``analysis``: the case's, when the caller holds them already."""
+        """``exchanges``, ``analysis`` and ``new_material`` (the possibly new material): the
+        case's, when the caller holds them already."""
         exchanges = exchanges if exchanges is not None else flagged_exchanges(conn)
+        if new_material is None:
+            new_material = possibly_new_material(media_items(conn), exchanges)
         ids = {e.sender_id for e in exchanges if e.sender_id is not None}
         ids |= {p.account_id for e in exchanges for p in e.recipients}
         keys = dict(conn.execute(select(accounts.c.id, accounts.c.key)).all())
@@ -137,6 +145,8 @@ class DossierContext:
             keys=keys,
             versions=dict(conn.execute(select(hash_list_versions.c.id, hash_list_versions.c.version)).all()),
             evidence_paths=paths,
+            ranking=ranking_record(conn),
+            new_material=new_material,
         )
 
     def file_stem(self, account_id: int) -> str:
@@ -146,6 +156,15 @@ class DossierContext:
             by_key = file_stems(self.keys.values())
             self.stems = {a: by_key[k] for a, k in self.keys.items()}
         return self.stems.get(account_id) or _stem(f"account #{account_id}", _DIGEST_HEX)
+
+    def posted_first(self, account_id: int) -> list[Item]:
+        """The possibly new material the account posted first."""
+        if self._posted is None:
+            self._posted = defaultdict(list)
+            for item in self.new_material:
+                if item.first.sender_id is not None:
+                    self._posted[item.first.sender_id].append(item)
+        return self._posted.get(account_id, [])
 
     def label(self, account_id: int | None) -> str:
         if account_id is None:
@@ -285,9 +304,11 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
         for cat in {h.category for h in e.hits if h.category}:
             categories[cat] += 1
     person = _person(conn, account_id)
+    entry = ctx.ranking.of_account(account_id) if ctx.ranking is not None else None
     return {
         "person": person,
         "notes": shared_notes(conn, acc.key, person["key"] if person else None),
+        "ranking": _ranking_place(ctx, entry),
         "indicators": [
             {
                 "indicator": h.indicator.replace("_", " "),
@@ -297,8 +318,20 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
                 "where": f"{h.chat_title or h.chat_key} message {h.message_id}",  # citation: version
                 "text": h.snippet if not h.sensitive else None,
                 "citation": h.citation,
+                **_counted(ctx, entry, h),
             }
             for h in hits_for(conn, account_id=account_id)
+        ],
+        "new_material": [
+            {
+                "files": list(item.files),
+                "first": item.first.date_utc,
+                "where": f"{item.first.chat_title or item.first.chat_key} message {item.first.message_id}",
+                "citation": _sighting_citation(ctx, item),
+                "reasons": list(item.reasons),
+                "sightings": len(item.sightings),
+            }
+            for item in ctx.posted_first(account_id)
         ],
         "case": ctx.case_name,
         "operator": ctx.operator,
@@ -349,6 +382,75 @@ def account_dossier(conn: Connection, account_id: int, ctx: DossierContext) -> d
         ],
         "timeline": account_timeline(conn, account_id, mine),
     }
+
+
+def _ranking_place(ctx: DossierContext, entry: Ranked | None) -> dict[str, Any] | None:
+    """Where the account stands in the case's latest ranking, every factor with its weight, points
+    and records, in the order of the points they give (None: the case was never ranked)."""
+    r = ctx.ranking
+    if r is None:
+        return None
+    place: dict[str, Any] = {
+        "id": r.id,
+        "created_at": r.created_at,
+        "operator": r.operator,
+        "weights_version": r.weights_version,
+        "subjects": len(r.subjects),
+        "entry": None,
+    }
+    if entry is None:
+        return place
+    order = sorted(entry.factors.values(), key=lambda f: (-f.points, FACTORS.index(f.name)))
+    place["entry"] = {
+        "rank": entry.rank,
+        "score": entry.score,
+        "subject": entry.subject,
+        "label": entry.label,
+        "jurisdiction": entry.jurisdiction,
+        "accounts": [ctx.label(a) for a in entry.accounts],
+        "factors": [
+            {
+                "name": f.name.replace("_", " "),
+                "points": round(f.points, 1),
+                "weight": f.weight,
+                "value": f.value,
+                "description": r.descriptions.get(f.name, ""),
+                "records": list(f.records),
+            }
+            for f in order
+        ],
+    }
+    return place
+
+
+def _counted(ctx: DossierContext, entry: Ranked | None, h: IndicatorHit) -> dict[str, Any]:
+    """Whether the latest ranking counted the hit (``counted``: yes, no, or — when it cannot say),
+    and why: each factor records the hits it read with its verdict on them."""
+    r = ctx.ranking
+    if r is None:
+        return {"counted": "—", "counted_why": "no ranking of this case yet ('veilleur rank run')"}
+    if entry is None:
+        return {"counted": "no", "counted_why": f"the account is not a subject of ranking #{r.id}"}
+    for f in entry.factors.values():
+        for read in f.hits:
+            if read.get("id") == h.id:
+                why = f"{f.name.replace('_', ' ')}: {read.get('why', '')}"
+                return {"counted": "yes" if read.get("counted") else "no", "counted_why": why}
+    if entry.indicator_run != h.run_id:
+        which = (
+            f"read indicators run #{entry.indicator_run}, this hit is from run #{h.run_id}"
+            if entry.indicator_run is not None
+            else f"did not read this hit's indicators run (#{h.run_id})"
+        )
+        return {"counted": "—", "counted_why": f"ranking #{r.id} {which}: rank again ('veilleur rank run')"}
+    return {"counted": "no", "counted_why": "no factor of the ranking reads this indicator"}
+
+
+def _sighting_citation(ctx: DossierContext, item: Item) -> str:
+    s = item.first
+    where = f"byte {s.byte_offset}" if s.byte_offset is not None else f"page {s.page}"
+    path = ctx.evidence_paths.get(s.evidence_id or -1)
+    return f"{path + ' ' if path else ''}(evidence #{s.evidence_id}, {where})"
 
 
 def shared_notes(conn: Connection, account_key: str, person_key: str | None) -> list[dict[str, Any]]:
@@ -468,61 +570,9 @@ def file_stems(texts: Iterable[str]) -> dict[str, str]:
     return {t: s if taken[s.casefold()] == 1 else _stem(t, 64) for t, s in short.items()}
 
 
-def write_dossier(
-    conn: Connection, account_id: int, out_dir: Path, ctx: DossierContext, *, pdf: bool = True
-) -> list[Path]:
-    """Write the account's dossier, ``<key, readable>-<digest>.html`` (and ``.pdf``), under
-    ``out_dir`` (:func:`file_stems`); return the paths."""
-    data = account_dossier(conn, account_id, ctx)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html = render_html(data)
-    stem = ctx.file_stem(account_id)
-    paths = [out_dir / f"{stem}.html"]
-    paths[0].write_text(html, encoding="utf-8")
-    if pdf:
-        paths.append(out_dir / f"{stem}.pdf")
-        write_pdf(html, paths[-1])
-    return paths
-
-
 def participants(ctx: DossierContext) -> list[int]:
     """The accounts a dossier is written for: every sender of flagged media and every recipient
     in a private chat (group members who merely received are in the senders' dossiers)."""
     ids = {e.sender_id for e in ctx.exchanges if e.sender_id is not None}
     ids |= {p.account_id for e in ctx.exchanges if e.setting == "private" for p in e.recipients}
     return sorted(ids)
-
-
-def write_all_dossiers(
-    case: Case,
-    out_dir: Path,
-    *,
-    operator: str,
-    pdf: bool = True,
-    account_ids: list[int] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> list[Path]:
-    """A dossier for every participant in an exchange of flagged media (or the given accounts).
-
-    The production is logged (``report.dossiers``) before any file is written, and every dossier
-    states that entry's audit position. ``progress(done, total)`` is called after each dossier:
-    a large group member's PDF takes WeasyPrint tens of seconds.
-    """
-    with case.engine.connect() as conn:
-        ctx = DossierContext.build(conn, operator)
-    # An account asked for twice (by key and by name, say) has one dossier, listed once.
-    ids = list(dict.fromkeys(account_ids)) if account_ids is not None else participants(ctx)
-    where = case.audit(
-        "report.dossiers",
-        operator=operator,
-        subject=str(out_dir),
-        details={"accounts": len(ids), "pdf": pdf, "matching_run": ctx.run_id},
-    )
-    ctx.audit_position = where.label
-    paths: list[Path] = []
-    with case.engine.connect() as conn:
-        for done, account_id in enumerate(ids, 1):
-            paths += write_dossier(conn, account_id, out_dir, ctx, pdf=pdf)
-            if progress is not None:
-                progress(done, len(ids))
-    return paths

@@ -3,8 +3,10 @@
 ``write_packages`` writes, under one folder:
 
 * ``case-summary.html`` / ``.pdf`` — the case in one document: what was imported, the lists and
-  matching run, hits per chat and per account, every participant with roles, volumes and
-  jurisdiction, the possibly new material awaiting review (counted, never shown);
+  matching run, hits per chat and per account, the case's latest ranking (each subject's rank,
+  score and every factor with its weight, points and records; or that there is none), every
+  participant with roles, volumes, rank and jurisdiction, the possibly new material awaiting
+  review (counted, never shown);
 * one folder per jurisdiction (:mod:`veilleur.analysis.jurisdiction`) holding the dossiers of the
   accounts routed there and an ``index.html`` of them, so that each office receives its own;
 * ``manifest.json`` — every file with its SHA-256 and size, the audit position, the matching run.
@@ -23,12 +25,13 @@ import orjson
 from sqlalchemy import Connection, select
 
 from veilleur.analysis.jurisdiction import UNKNOWN, Jurisdiction, jurisdictions
-from veilleur.analysis.propagation import media_items, possibly_new_material
+from veilleur.analysis.priority import FACTORS
 from veilleur.case import Case
 from veilleur.errors import VeilleurError
 from veilleur.matching.results import hits_by_account, hits_by_chat
-from veilleur.outputs.dossier import DossierContext, _env, file_stems, participants, write_dossier
-from veilleur.outputs.pdf import write_pdf
+from veilleur.outputs.dossier import DossierContext, _env, file_stems, participants
+from veilleur.outputs.dossier_files import write_dossiers
+from veilleur.outputs.pdf import DossierPrinter, write_pdf
 from veilleur.outputs.summary import case_summary
 from veilleur.store.schema import hash_list_versions, hash_lists, match_runs
 
@@ -54,15 +57,68 @@ def folder_names(places: dict[int, Jurisdiction]) -> dict[str, str]:
     return file_stems({j.label for j in places.values()} | {UNKNOWN.label})
 
 
+SUMMARY_RECORDS = 5
+"""Records shown per factor in the case summary; each dossier lists them all."""
+
+
+def _ranking_report(
+    ctx: DossierContext, places: dict[int, Jurisdiction], folders: dict[str, str]
+) -> dict[str, Any] | None:
+    """The latest ranking for the summary: every subject with every factor (None: never ranked)."""
+    r = ctx.ranking
+    if r is None:
+        return None
+    subjects = []
+    for e in r.subjects:
+        factors = []
+        for f in sorted(e.factors.values(), key=lambda f: (-f.points, FACTORS.index(f.name))):
+            more = len(f.records) - SUMMARY_RECORDS
+            factors.append(
+                {
+                    "name": f.name.replace("_", " "),
+                    "points": round(f.points, 1),
+                    "weight": f.weight,
+                    "value": f.value,
+                    "records": f.records[:SUMMARY_RECORDS]
+                    + ([f"and {more} more (every record is in the dossier)"] if more > 0 else []),
+                }
+            )
+        subjects.append(
+            {
+                "rank": e.rank,
+                "label": e.label,
+                "score": e.score,
+                "jurisdiction": e.jurisdiction,
+                "dossiers": [
+                    {
+                        "label": ctx.label(a),
+                        "href": f"{folders[places[a].label]}/{ctx.file_stem(a)}.html",
+                    }
+                    for a in e.accounts
+                    if a in places
+                ],
+                "factors": factors,
+            }
+        )
+    return {
+        "id": r.id,
+        "created_at": r.created_at,
+        "operator": r.operator,
+        "weights_version": r.weights_version,
+        "descriptions": {n.replace("_", " "): r.descriptions.get(n, "") for n in FACTORS},
+        "subjects": subjects,
+    }
+
+
 def case_report(conn: Connection, ctx: DossierContext, places: dict[int, Jurisdiction]) -> dict[str, Any]:
     """The case summary report as plain data."""
-    items = media_items(conn)
-    new = possibly_new_material(items, ctx.exchanges)
+    new = ctx.new_material
     folders = folder_names(places)
     rows: list[dict[str, Any]] = []
     for account_id in participants(ctx):
         s = ctx.analysis.accounts.get(account_id)
         j = places.get(account_id)
+        entry = ctx.ranking.of_account(account_id) if ctx.ranking is not None else None
         rows.append(
             {
                 "label": ctx.label(account_id),
@@ -71,6 +127,9 @@ def case_report(conn: Connection, ctx: DossierContext, places: dict[int, Jurisdi
                 "roles": ", ".join(s.roles) if s else "",
                 "sent": s.sent if s else 0,
                 "received": s.received if s else 0,
+                "rank": entry.rank if entry is not None else None,
+                "score": entry.score if entry is not None else None,
+                "new_material": len(ctx.posted_first(account_id)),
                 "jurisdiction": (j or UNKNOWN).label,
                 "basis": j.basis if j else "",
             }
@@ -88,6 +147,8 @@ def case_report(conn: Connection, ctx: DossierContext, places: dict[int, Jurisdi
         "by_chat": hits_by_chat(conn, ctx.run_id),
         "by_account": hits_by_account(conn, ctx.run_id),
         "participants": rows,
+        "ranking": _ranking_report(ctx, places, folders),
+        "summary_records": SUMMARY_RECORDS,
         "communities": [
             {"number": ctx.analysis.accounts[min(c)].community, "members": sorted(ctx.label(a) for a in c)}
             for c in ctx.analysis.communities
@@ -131,7 +192,7 @@ def write_packages(case: Case, out_dir: Path, *, operator: str, pdf: bool = True
     )
     ctx.audit_position = where.label
     paths: list[Path] = []
-    with case.engine.connect() as conn:
+    with DossierPrinter() as printer, case.engine.connect() as conn:
         report = case_report(conn, ctx, places)
         paths += _write(
             _env.get_template("case_report.html.j2").render(r=report), out_dir / "case-summary", pdf
@@ -145,8 +206,7 @@ def write_packages(case: Case, out_dir: Path, *, operator: str, pdf: bool = True
             rows = [r for r in report["participants"] if r["jurisdiction"] == label]
             index = _env.get_template("package_index.html.j2").render(r=report, place=label, rows=rows)
             paths += _write(index, folder / "index", False)
-            for account_id in members:
-                paths += write_dossier(conn, account_id, folder, ctx, pdf=pdf)
+            paths += write_dossiers(conn, members, folder, ctx, printer if pdf else None)
     # Each file is named once: names are unique by construction (file_stems), and a production that
     # wrote one file twice would list the same path with only the last content's digest.
     twice = sorted(str(p) for p, n in Counter(paths).items() if n > 1)
