@@ -259,8 +259,10 @@ class _Import:
                 if self.pages:
                     self._html_pass(conn, writer, state, ev_ids, dialogs)
                 flagged = self._flag_possibly_deleted(conn, import_id, writer)
-                _announce_times(conn, import_id, writer)
-                report = self._report(conn, writer, import_id, flagged, time.monotonic() - started, resumed)
+                times = _announce_times(conn, import_id, writer)
+                report = self._report(
+                    conn, writer, import_id, flagged, time.monotonic() - started, resumed, times
+                )
                 conn.execute(
                     update(imports)
                     .where(imports.c.id == import_id)
@@ -588,6 +590,7 @@ class _Import:
         flagged: int,
         seconds: float,
         resumed: bool,
+        times: dict[str, Any],
     ) -> dict[str, Any]:
         c = writer.counts
         per_chat = []
@@ -623,7 +626,6 @@ class _Import:
             ).all()
         ]
         firsts = [p["first"] for p in per_chat if p["first"]]
-        times = _times(conn, import_id)
         lasts = [p["last"] for p in per_chat if p["last"]]
         return {
             "import_id": import_id,
@@ -673,7 +675,7 @@ def _times(conn: Connection, import_id: int) -> dict[str, Any]:
     }
 
 
-def _announce_times(conn: Connection, import_id: int, writer: RecordWriter) -> None:
+def _announce_times(conn: Connection, import_id: int, writer: RecordWriter) -> dict[str, Any]:
     """Say it, in the import's notices, when messages carry local times with no known offset:
     they are stored as if they were UTC, and a timeline or an alibi built on them is off by the
     exporting machine's offset. Where the export's other messages show that offset, say which."""
@@ -700,6 +702,7 @@ def _announce_times(conn: Connection, import_id: int, writer: RecordWriter) -> N
                 chat_key=None,
             )
         )
+    return t
 
 
 def stored_error(e: BaseException) -> str:
