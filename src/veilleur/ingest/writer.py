@@ -527,28 +527,24 @@ class RecordWriter:
             result: tuple[int | None, str | None] = (ev.id, None)
         except UnsafeInput as e:
             result = (None, "unsafe_path")
-            self._media_notice(msg, "unsafe_media_path", f"media path refused: {e.message}")
+            self._notice_on_message(msg, "unsafe_media_path", f"media path refused: {e.message}")
         except BadInput as e:
             # One damaged file (a corrupt zip member) must not cost the rest of the export.
             result = (None, "unreadable")
-            self._media_notice(msg, "unreadable_media", f"media file unreadable: {e}")
+            self._notice_on_message(msg, "unreadable_media", f"media file unreadable: {e}")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             result = (None, "missing_file")
         except OSError as e:  # there, but the system will not let it be read (permissions, I/O)
             result = (None, "unreadable")
-            self._media_notice(msg, "unreadable_media", f"media file unreadable: {path!r}: {e.strerror}")
+            self._notice_on_message(msg, "unreadable_media", f"media file unreadable: {path!r}: {e.strerror}")
         if len(self._media_files) >= MEDIA_CACHE:
             self._media_files.clear()  # bounded memory: a file seen again is only re-hashed
         self._media_files[path] = result
         return result
 
-    def _media_notice(self, msg: PreparedMessage, code: str, text: str) -> None:
-        self.counts.notices += 1
-        ev = self.evidence_ids.get(msg.file, self.root_evidence_id)
-        chat = self.chat.key if self.chat else None
-        self._log.append(
-            (self.import_id, ev, msg.byte_offset, "notice", code, f"message {msg.message_id}: {text}", chat)
-        )
+    def _notice_on_message(self, msg: PreparedMessage, code: str, text: str) -> None:
+        """A notice about a message that starts by naming it by its id."""
+        self._message_notice(msg, code, f"message {msg.message_id}: {text}")
 
     # -- flushing -----------------------------------------------------------------------------
     def _allocate(self, conn: Connection, n: int) -> int:
@@ -847,7 +843,7 @@ class RecordWriter:
                 if file_ev != row.file_evidence_id:
                     found = conn.execute(select(evidence.c.sha256).where(evidence.c.id == file_ev)).scalar()
                     if found != row.sha256:
-                        self._media_notice(
+                        self._notice_on_message(
                             msg,
                             "media_differs",
                             f"its file {m[1]!r} (evidence #{file_ev}) differs from the one an earlier "
@@ -930,19 +926,11 @@ class RecordWriter:
                 msg.content_hash,
             )
         )
-        chat = self.chat.key if self.chat else None
-        self.counts.notices += 1
-        self._log.append(
-            (
-                self.import_id,
-                ev,
-                msg.byte_offset,
-                "notice",
-                "sender_conflict",
-                f"message {msg.message_id}: this export names {keys[sender]} as its sender, the stored "
-                f"message {keys[int(old.sender_id)]}; kept as a conflict, the stored sender unchanged",
-                chat,
-            )
+        self._notice_on_message(
+            msg,
+            "sender_conflict",
+            f"this export names {keys[sender]} as its sender, the stored message "
+            f"{keys[int(old.sender_id)]}; kept as a conflict, the stored sender unchanged",
         )
         return True
 
